@@ -1,0 +1,99 @@
+"""The object a host creates to run erpsync: plugin manager, renderer, helpers.
+
+A host does::
+
+    from erpsync.app import ErpSync
+    erpsync = ErpSync(host_plugins=[my_host_hooks])
+    app.mount("/settings/import", erpsync.asgi_app())
+
+and implements the host hooks of :mod:`erpsync.hookspecs` in ``my_host_hooks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from . import i18n
+from .plugins import get_plugin_manager
+from .rendering import Renderer
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The logged-in user as erpsync needs to know them."""
+
+    id: int
+    username: str
+    display_name: str
+    #: Has the *Settings and maintenance* right (may import, manage connections).
+    may_admin: bool
+    #: The user's profile language, if set (any host code: nb_NO, nl, ...).
+    locale: str | None = None
+
+
+class ErpSync:
+    """Owns the plugin manager; every hook gets this object as ``erpsync``."""
+
+    def __init__(self, pm: pluggy.PluginManager | None = None, *,
+                 host_plugins: Iterable[object] = (), load_entry_points: bool = True) -> None:
+        self.pm = pm or get_plugin_manager(load_entry_points=load_entry_points)
+        for plugin in host_plugins:
+            if not self.pm.is_registered(plugin):
+                self.pm.register(plugin)
+        dirs: list[Path] = []
+        for result in self.pm.hook.erpsync_template_dirs(erpsync=self):
+            dirs.extend(Path(d) for d in (result or []))
+        self.renderer = Renderer(dirs)
+
+    # -- host answers ------------------------------------------------------
+    def setting(self, name: str, default: Any = None) -> Any:
+        value = self.pm.hook.erpsync_setting(erpsync=self, name=name)
+        return default if value is None else value
+
+    @property
+    def engine(self) -> Any:
+        """The host's :class:`erpsync.engine.api.ImportEngine`."""
+        engine = self.pm.hook.erpsync_import_engine(erpsync=self)
+        if engine is None:
+            raise RuntimeError("the host implements no erpsync_import_engine hook")
+        return engine
+
+    def host_url(self, name: str, **params: Any) -> str | None:
+        return self.pm.hook.erpsync_url(erpsync=self, name=name, params=params)
+
+    def current_user(self, request: Any) -> CurrentUser | None:
+        return self.pm.hook.erpsync_current_user(erpsync=self, request=request)
+
+    def locale_for(self, request: Any) -> str:
+        """``?lang=``, then the user's profile, then ``Accept-Language``, then the
+        host default; always one of :data:`erpsync.i18n.SUPPORTED_LOCALES`."""
+        state_locale = getattr(getattr(request, "state", None), "erpsync_locale", None)
+        user = self.current_user(request)
+        return i18n.negotiate_locale(
+            request.query_params.get("lang"),
+            state_locale,
+            user.locale if user else None,
+            accept_language=request.headers.get("accept-language"),
+            default=self.setting("default_locale", i18n.DEFAULT_LOCALE),
+        )
+
+    # -- plugin answers ----------------------------------------------------
+    def connector_classes(self) -> dict[str, type]:
+        classes: dict[str, type] = {}
+        for result in self.pm.hook.erpsync_connectors(erpsync=self):
+            for cls in result or []:
+                classes.setdefault(cls.name, cls)
+        return classes
+
+    def import_sources(self) -> list[Any]:
+        sources = [s for result in self.pm.hook.erpsync_import_sources(erpsync=self)
+                   for s in (result or [])]
+        return sorted(sources, key=lambda s: (s.order, s.key))
+
+    def routes(self) -> list[Any]:
+        return [r for result in self.pm.hook.erpsync_routes(erpsync=self) for r in (result or [])]

@@ -1,0 +1,206 @@
+"""Tables of the CRM (companies, persons, communications, lists, selections)
+and of the import engine (connections, imports, staged rows, ERP links,
+before-images). SQLAlchemy Core: the engine works in set statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ..db import metadata
+
+# ---------------------------------------------------------------- the CRM
+
+#: Column lengths of the CRM; longer ERP values are truncated with a warning.
+COMPANY_COLUMNS: dict[str, int] = {
+    "name": 200, "department": 200, "code": 50, "number": 50, "vatno": 50,
+    "postal_ad1": 200, "postal_ad2": 200, "postal_ad3": 200, "postal_zip": 20,
+    "postal_city": 100, "country": 100,
+}
+PERSON_COLUMNS: dict[str, int] = {
+    "firstname": 100, "middlename": 100, "lastname": 100, "title": 100, "number": 50,
+    "position": 100, "postal_ad1": 200, "postal_ad2": 200, "postal_ad3": 200,
+    "postal_zip": 20, "postal_city": 100, "country": 100,
+}
+
+
+def _text_columns(spec: dict[str, int]) -> list[Column]:
+    return [Column(name, String(length)) for name, length in spec.items()]
+
+
+list_item = Table(
+    "list_item", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_name", String(50), nullable=False),  # "category", "business"
+    Column("name", String(100), nullable=False),
+    Column("name_key", String(100), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    UniqueConstraint("list_name", "name_key"),
+)
+
+company = Table(
+    "company", metadata,
+    Column("id", Integer, primary_key=True),
+    *_text_columns(COMPANY_COLUMNS),
+    Column("category_id", Integer, ForeignKey("list_item.id", ondelete="SET NULL")),
+    Column("business_id", Integer, ForeignKey("list_item.id", ondelete="SET NULL")),
+    # Normalised match keys, kept in step with the values by the engine.
+    Column("name_key", String(200), index=True),
+    Column("dept_key", String(200)),
+    Column("vat_key", String(50), index=True),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+Index("ix_company_code", company.c.code)
+Index("ix_company_number", company.c.number)
+
+person = Table(
+    "person", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company_id", Integer, ForeignKey("company.id", ondelete="SET NULL"), index=True),
+    *_text_columns(PERSON_COLUMNS),
+    Column("name_key", String(300), index=True),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+Index("ix_person_number", person.c.number)
+
+#: Phones, mobiles, e-mail addresses and URLs of companies and persons (several each).
+communication = Table(
+    "communication", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_type", String(10), nullable=False),  # "company" | "person"
+    Column("owner_id", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # "phone" | "mobile" | "email" | "url"
+    Column("value", String(250), nullable=False),
+    Column("value_key", String(250), nullable=False),  # lower-cased e-mail, digits of a phone
+    Column("rank", Integer, nullable=False, default=1),
+)
+Index("ix_communication_owner", communication.c.owner_type, communication.c.owner_id)
+Index("ix_communication_key", communication.c.kind, communication.c.value_key)
+
+selection = Table(
+    "selection", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),  # "import_new" | "import_updated" | "manual"
+    Column("import_id", Integer, ForeignKey("import_run.id", ondelete="SET NULL")),
+    Column("created_by", Integer),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+selection_member = Table(
+    "selection_member", metadata,
+    Column("selection_id", Integer, ForeignKey("selection.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("crm_type", String(10), primary_key=True),
+    Column("crm_id", Integer, primary_key=True),
+)
+
+# ---------------------------------------------------------------- the engine
+
+erp_connection = Table(
+    "erp_connection", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("connector", String(50), nullable=False),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+#: One import from its first staged row to its result ("pending import" until applied).
+import_run = Table(
+    "import_run", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(30), nullable=False),  # "erp", "file", ...
+    Column("user_id", Integer),
+    # staging -> previewed -> importing -> done | failed
+    Column("state", String(20), nullable=False, default="staging"),
+    Column("settings", JSON),
+    Column("created_at", DateTime(timezone=True)),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("new_count", Integer),
+    Column("updated_count", Integer),
+    Column("skipped_count", Integer),
+    Column("new_selection_id", Integer),
+    Column("updated_selection_id", Integer),
+    Column("backup_path", Text),
+    Column("error", Text),
+)
+
+staged_actor = Table(
+    "staged_actor", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("import_run.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("connection_id", Integer),
+    Column("actor_type", String(20), nullable=False),
+    Column("kind", String(10), nullable=False),  # "company" | "person"
+    Column("erp_key", String(200), nullable=False),
+    Column("parent_type", String(20)),
+    Column("parent_key", String(200)),
+    Column("last_modified", DateTime(timezone=True)),
+    Column("via_parent", Boolean, nullable=False, default=False),
+    Column("data", JSON, nullable=False),  # field key -> value, as the ERP gave it
+    Column("display_name", String(300)),
+    # Normalised match keys.
+    Column("name_key", String(300)),
+    Column("dept_key", String(200)),
+    Column("code_key", String(50)),
+    Column("number_key", String(50)),
+    Column("vat_key", String(50)),
+    Column("email_key", String(250)),
+    Column("mobile_key", String(50)),
+    # Preview results.
+    Column("status", String(20)),  # company_new|company_updated|person_new|person_updated|not_imported
+    Column("reason", String(40)),
+    Column("target_id", Integer),
+    Column("duplicate_of", Integer),
+    Column("company_staged_id", Integer),
+    Column("company_target_id", Integer),
+    Column("diff", JSON),
+    Column("warnings", JSON),
+    Column("checked", Boolean, nullable=False, default=True),
+    Column("crm_id", Integer),  # set by apply
+    UniqueConstraint("import_id", "connection_id", "actor_type", "erp_key"),
+)
+Index("ix_staged_actor_import_status", staged_actor.c.import_id, staged_actor.c.status)
+
+#: Which CRM actor came from which ERP actor: the match that always wins.
+erp_link = Table(
+    "erp_link", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("crm_type", String(10), nullable=False),
+    Column("crm_id", Integer, nullable=False),
+    Column("connection_id", Integer, nullable=False),
+    Column("actor_type", String(20), nullable=False),
+    Column("erp_key", String(200), nullable=False),
+    Column("last_modified", DateTime(timezone=True)),
+    Column("import_id", Integer),
+    UniqueConstraint("connection_id", "actor_type", "erp_key"),
+)
+Index("ix_erp_link_crm", erp_link.c.crm_type, erp_link.c.crm_id)
+
+#: Values of updated CRM rows before an import changed them (for undo).
+before_image = Table(
+    "before_image", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("import_run.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("crm_type", String(10), nullable=False),
+    Column("crm_id", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+)
