@@ -11,10 +11,11 @@ and implements the host hooks of :mod:`erpsync.hookspecs` in ``my_host_hooks``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pluggy
 
@@ -49,6 +50,7 @@ class ErpSync:
         for result in self.pm.hook.erpsync_template_dirs(erpsync=self):
             dirs.extend(Path(d) for d in (result or []))
         self.renderer = Renderer(dirs)
+        self._asgi_app: Any = None
 
     # -- host answers ------------------------------------------------------
     def setting(self, name: str, default: Any = None) -> Any:
@@ -97,3 +99,57 @@ class ErpSync:
 
     def routes(self) -> list[Any]:
         return [r for result in self.pm.hook.erpsync_routes(erpsync=self) for r in (result or [])]
+
+    # -- the web UI ----------------------------------------------------------
+    def asgi_app(self) -> Any:
+        """The ASGI app with every dialog: the shared import pages, the routes of
+        all plugins (:func:`erpsync.hookspecs.erpsync_routes`) and the dialogs'
+        CSS/JS under ``/ui-static``. The host mounts it, e.g. at ``/erpsync``.
+        Built once and cached."""
+        if self._asgi_app is None:
+            from .ui.asgi import build_app
+
+            self._asgi_app = build_app(self)
+        return self._asgi_app
+
+    def url_for(self, request: Any, name: str, /,
+                query: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+                **path_params: Any) -> str:
+        """Absolute path of the erpsync route ``name`` for a request served inside
+        the erpsync app (the mount point comes from the request's ``root_path``);
+        ``query`` (a mapping or pairs, None values left out) becomes the query string."""
+        path = self.asgi_app().router.url_path_for(name, **path_params)
+        url = request.scope.get("root_path", "").rstrip("/") + str(path)
+        if query:
+            pairs = query.items() if isinstance(query, Mapping) else query
+            encoded = urlencode([(k, v) for k, v in pairs if v is not None], doseq=False)
+            if encoded:
+                url += "?" + encoded
+        return url
+
+    def render(self, request: Any, template: str, status_code: int = 200,
+               **ctx: Any) -> Any:
+        """Render ``template`` in the request's locale (:meth:`locale_for`) as an
+        :class:`~starlette.responses.HTMLResponse`.
+
+        Every template gets ``request``, ``erpsync``, ``user`` (or None),
+        ``url(name, query=None, **path_params)`` for erpsync routes,
+        ``host_url(name, **params)`` for the host's pages and ``static(path)``
+        for the dialogs' assets, besides ``ctx``.
+        """
+        from starlette.responses import HTMLResponse
+
+        locale = self.locale_for(request)
+        context: dict[str, Any] = {
+            "request": request,
+            "erpsync": self,
+            "user": self.current_user(request),
+            "url": lambda name, /, query=None, **params: self.url_for(
+                request, name, query=query, **params),
+            "host_url": self.host_url,
+            "static": lambda path: self.url_for(request, "erpsync_static", path=path),
+        }
+        context.update(ctx)
+        html = self.renderer.render(template, locale=locale, **context)
+        return HTMLResponse(html, status_code=status_code,
+                            headers={"Content-Language": locale})

@@ -20,6 +20,9 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .paths import LOCALES_DIR
 
@@ -133,20 +136,27 @@ def use_locale(locale: str) -> Iterator[str]:
         _current.reset(token)
 
 
-def gettext(message: str, **variables: Any) -> str:
+def gettext(message: str, /, **variables: Any) -> str:
     text = get_translations(get_locale()).ugettext(message)
     return _format(text, message, variables)
 
 
-def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **variables: Any) -> str:
     text = get_translations(get_locale()).ungettext(singular, plural, n)
     variables.setdefault("num", n)
     return _format(text, singular if n == 1 else plural, variables)
 
 
-def pgettext(context: str, message: str, **variables: Any) -> str:
+def pgettext(context: str, message: str, /, **variables: Any) -> str:
     text = get_translations(get_locale()).upgettext(context, message)
     return _format(text, message, variables)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int, /,
+              **variables: Any) -> str:
+    text = get_translations(get_locale()).unpgettext(context, singular, plural, n)
+    variables.setdefault("num", n)
+    return _format(text, singular if n == 1 else plural, variables)
 
 
 def _format(text: str, original: str, variables: dict[str, Any]) -> str:
@@ -165,7 +175,7 @@ class LazyString:
 
     __slots__ = ("_func", "_args", "_kwargs")
 
-    def __init__(self, func: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, func: Any, /, *args: Any, **kwargs: Any) -> None:
         self._func, self._args, self._kwargs = func, args, kwargs
 
     def __str__(self) -> str:
@@ -191,11 +201,11 @@ class LazyString:
         return self._args[-1] if self._func is not ngettext else self._args[0]
 
 
-def lazy_gettext(message: str, **variables: Any) -> LazyString:
+def lazy_gettext(message: str, /, **variables: Any) -> LazyString:
     return LazyString(gettext, message, **variables)
 
 
-def lazy_pgettext(context: str, message: str, **variables: Any) -> LazyString:
+def lazy_pgettext(context: str, message: str, /, **variables: Any) -> LazyString:
     return LazyString(pgettext, context, message, **variables)
 
 
@@ -207,7 +217,7 @@ def localize(value: Any, locale: str | None = None) -> str:
     """
     if value is None:
         return ""
-    loc = locale or get_locale()
+    loc = normalize_locale(locale) or get_locale()
     if isinstance(value, dict):
         by_lang = {normalize_locale(k) or k.lower(): v for k, v in value.items()}
         return str(by_lang.get(loc) or by_lang.get("en") or next(iter(value.values()), ""))
@@ -229,3 +239,51 @@ def _lang_of_prefix(prefix: str) -> str:
 
 def available_locales() -> Iterable[str]:
     return SUPPORTED_LOCALES
+
+
+def install_jinja_gettext(env: Environment, translations: NullTranslations,
+                          locale: str | None = None) -> None:
+    """Install ``translations`` in ``env`` as newstyle gettext (``_``, ``gettext``,
+    ``ngettext``, ``pgettext``, ``npgettext`` and ``{% trans %}``).
+
+    Jinja's own newstyle callables do ``translation % variables`` unguarded, so one
+    translation with a broken placeholder would make the whole page fail. Ours log a
+    warning and format the English msgid instead, as :func:`gettext` does.
+    """
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    lang = locale or "?"
+
+    def render(ctx: Context, text: str, original: str, variables: dict[str, Any]) -> str:
+        autoescape = ctx.eval_ctx.autoescape
+        try:
+            return (Markup(text) if autoescape else text) % variables
+        except (KeyError, ValueError, TypeError):
+            log.warning("broken placeholder in %s translation of %r", lang, original)
+            return (Markup(original) if autoescape else original) % variables
+
+    @pass_context
+    def j_gettext(ctx: Context, message: str, /, **variables: Any) -> str:
+        return render(ctx, translations.gettext(message), message, variables)
+
+    @pass_context
+    def j_ngettext(ctx: Context, singular: str, plural: str, num: int, /,
+                   **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translations.ngettext(singular, plural, num)
+        return render(ctx, text, singular if num == 1 else plural, variables)
+
+    @pass_context
+    def j_pgettext(ctx: Context, context: str, message: str, /, **variables: Any) -> str:
+        variables.setdefault("context", context)
+        return render(ctx, translations.pgettext(context, message), message, variables)
+
+    @pass_context
+    def j_npgettext(ctx: Context, context: str, singular: str, plural: str, num: int, /,
+                    **variables: Any) -> str:
+        variables.setdefault("context", context)
+        variables.setdefault("num", num)
+        text = translations.npgettext(context, singular, plural, num)
+        return render(ctx, text, singular if num == 1 else plural, variables)
+
+    env.globals.update(gettext=j_gettext, ngettext=j_ngettext, pgettext=j_pgettext,
+                       npgettext=j_npgettext)

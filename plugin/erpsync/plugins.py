@@ -12,6 +12,7 @@ from . import PROJECT_NAME, hookspecs
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "erpsync.defaults",
     "erpsync.connectors.workbook",
+    "erpsync.connectors.tryton",
     "erpsync.sources.erp",
 )
 

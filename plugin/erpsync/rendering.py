@@ -50,7 +50,8 @@ class Renderer:
         # Extraction runs with trimmed=True (babel.cfg); runtime must agree.
         env.policies["ext.i18n.trimmed"] = True
         translations = i18n.get_translations(locale)
-        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        # Newstyle gettext that falls back to English on a broken translation.
+        i18n.install_jinja_gettext(env, translations, locale)
         babel_loc = i18n.babel_locale(locale)
         env.filters["number"] = lambda n: format_decimal(n, locale=babel_loc)
         env.filters["datetime"] = lambda d: _fmt_datetime(d, babel_loc)

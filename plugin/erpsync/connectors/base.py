@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from ..i18n import LazyString, lazy_gettext, lazy_pgettext
 
 
-class ActorType(str, enum.Enum):
+class ActorType(enum.StrEnum):
     """The three kinds of ERP actor an admin can import."""
 
     CUSTOMER = "customer"
@@ -42,7 +42,7 @@ ACTOR_TYPE_LABELS: dict[ActorType, LazyString] = {
 }
 
 
-class FieldType(str, enum.Enum):
+class FieldType(enum.StrEnum):
     TEXT = "text"
     INTEGER = "integer"
     DOUBLE = "double"
@@ -52,13 +52,13 @@ class FieldType(str, enum.Enum):
     PASSWORD = "password"
 
 
-class FieldAccess(str, enum.Enum):
+class FieldAccess(enum.StrEnum):
     NORMAL = "normal"
     MANDATORY = "mandatory"
     READ_ONLY = "readonly"
 
 
-class Operator(str, enum.Enum):
+class Operator(enum.StrEnum):
     """Search operators sent to connectors (DESIGN.md, "Search operators")."""
 
     EQ = "="
@@ -83,19 +83,19 @@ class Operator(str, enum.Enum):
     AFTER_OR_EQUAL = "afterOrEqual"
 
 
-O = Operator
+_op = Operator
 #: Which operators each searchable field type accepts, in the order shown to the admin.
 OPERATORS_BY_TYPE: dict[FieldType, tuple[Operator, ...]] = {
-    FieldType.TEXT: (O.EQ, O.BEGINS, O.CONTAINS, O.ENDS, O.NOTBEGINS, O.NOTCONTAINS,
-                     O.NOTENDS, O.ISNOT, O.BETWEEN),
-    FieldType.INTEGER: (O.EQ, O.GT, O.LT, O.GE, O.LE, O.NE, O.BETWEEN),
-    FieldType.DOUBLE: (O.EQ, O.GT, O.LT, O.GE, O.LE, O.NE, O.BETWEEN),
-    FieldType.CHECKBOX: (O.EQ,),
-    FieldType.LIST: (O.ONEOF, O.NOTONEOF),
-    FieldType.DATETIME: (O.EQ, O.BEFORE, O.AFTER, O.BEFORE_OR_EQUAL, O.AFTER_OR_EQUAL,
-                         O.BETWEEN),
+    FieldType.TEXT: (_op.EQ, _op.BEGINS, _op.CONTAINS, _op.ENDS, _op.NOTBEGINS, _op.NOTCONTAINS,
+                     _op.NOTENDS, _op.ISNOT, _op.BETWEEN),
+    FieldType.INTEGER: (_op.EQ, _op.GT, _op.LT, _op.GE, _op.LE, _op.NE, _op.BETWEEN),
+    FieldType.DOUBLE: (_op.EQ, _op.GT, _op.LT, _op.GE, _op.LE, _op.NE, _op.BETWEEN),
+    FieldType.CHECKBOX: (_op.EQ,),
+    FieldType.LIST: (_op.ONEOF, _op.NOTONEOF),
+    FieldType.DATETIME: (_op.EQ, _op.BEFORE, _op.AFTER, _op.BEFORE_OR_EQUAL, _op.AFTER_OR_EQUAL,
+                         _op.BETWEEN),
 }
-del O
+del _op
 
 OPERATOR_LABELS: dict[Operator, LazyString] = {
     Operator.EQ: lazy_pgettext("operator", "equals"),
@@ -188,7 +188,7 @@ class SearchPage:
     limit: int
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     OK = "ok"
     WARNING = "warning"
     ERROR = "error"

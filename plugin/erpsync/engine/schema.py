@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from ..db import metadata
@@ -164,10 +165,25 @@ staged_actor = Table(
     Column("vat_key", String(50)),
     Column("email_key", String(250)),
     Column("mobile_key", String(50)),
+    Column("phone_key", String(50)),
+    Column("url_key", String(250)),
+    Column("category_key", String(100)),
+    Column("business_key", String(100)),
+    # Communications as they will be written (a valid e-mail, truncated values).
+    Column("comm_phone", String(250)),
+    Column("comm_mobile", String(250)),
+    Column("comm_email", String(250)),
+    Column("comm_url", String(250)),
     # Preview results.
-    Column("status", String(20)),  # company_new|company_updated|person_new|person_updated|not_imported
+    # company_new | company_updated | person_new | person_updated | not_imported
+    Column("status", String(20)),
     Column("reason", String(40)),
-    Column("target_id", Integer),
+    Column("target_id", Integer),  # the CRM actor an updated row updates
+    Column("match_id", Integer),  # the CRM actor found by ERP link or duplicate match
+    Column("match_count", Integer),  # how many CRM actors had the match key
+    Column("matched_by_link", Boolean, nullable=False, default=False),
+    Column("create_company", Boolean, nullable=False, default=False),  # company from person
+    Column("created_company_id", Integer),
     Column("duplicate_of", Integer),
     Column("company_staged_id", Integer),
     Column("company_target_id", Integer),
@@ -178,6 +194,9 @@ staged_actor = Table(
     UniqueConstraint("import_id", "connection_id", "actor_type", "erp_key"),
 )
 Index("ix_staged_actor_import_status", staged_actor.c.import_id, staged_actor.c.status)
+# Staged once, also without a connection (NULLs are distinct in the constraint above).
+Index("uq_staged_actor_erp_key", staged_actor.c.import_id, staged_actor.c.actor_type,
+      staged_actor.c.erp_key, func.coalesce(staged_actor.c.connection_id, 0), unique=True)
 
 #: Which CRM actor came from which ERP actor: the match that always wins.
 erp_link = Table(

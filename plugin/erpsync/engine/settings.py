@@ -9,7 +9,7 @@ from typing import Any
 from ..i18n import LazyString, lazy_pgettext
 
 
-class CompanyMatch(str, enum.Enum):
+class CompanyMatch(enum.StrEnum):
     NAME = "name"
     NAME_DEPARTMENT = "name_department"
     NUMBER = "number"
@@ -18,7 +18,7 @@ class CompanyMatch(str, enum.Enum):
     ID = "id"
 
 
-class PersonMatch(str, enum.Enum):
+class PersonMatch(enum.StrEnum):
     NAME = "name"
     EMAIL = "email"
     MOBILE = "mobile"
@@ -27,26 +27,26 @@ class PersonMatch(str, enum.Enum):
     ID = "id"
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     ADD = "add"  # Add always
     MERGE = "merge"  # Merge – update empty fields
     REPLACE = "replace"  # Replace – overwrite existing
     SKIP = "skip"  # Skip – do not import
 
 
-class NoCompany(str, enum.Enum):
+class NoCompany(enum.StrEnum):
     CREATE_FROM_PERSON = "create_from_person"
     SKIP = "skip"
     WITHOUT_COMPANY = "without_company"
 
 
-class ListValues(str, enum.Enum):
+class ListValues(enum.StrEnum):
     ADD = "add"  # Add new item
     DEFAULT = "default"  # Ignore – use default
     BLANK = "blank"  # Ignore – set to blank
 
 
-class CommunicationRule(str, enum.Enum):
+class CommunicationRule(enum.StrEnum):
     ADD = "add"  # Add new – keep existing
     REPLACE = "replace"  # Replace – overwrite existing
     IGNORE = "ignore"  # Ignore – keep existing
@@ -80,33 +80,45 @@ class ImportSettings:
         return cls(**values)
 
 
-L = lazy_pgettext
-#: Labels of every option, in the help pages' words.
-OPTION_LABELS: dict[enum.Enum, LazyString] = {
-    CompanyMatch.NAME: L("duplicate match", "Name"),
-    CompanyMatch.NAME_DEPARTMENT: L("duplicate match", "Name + Department"),
-    CompanyMatch.NUMBER: L("duplicate match", "Number"),
-    CompanyMatch.CODE: L("duplicate match", "Code"),
-    CompanyMatch.VATNO: L("duplicate match", "VAT number"),
-    CompanyMatch.ID: L("duplicate match", "ID"),
-    PersonMatch.NAME: L("duplicate match", "Name"),
-    PersonMatch.EMAIL: L("duplicate match", "Email address"),
-    PersonMatch.MOBILE: L("duplicate match", "Mobile phone"),
-    PersonMatch.NUMBER: L("duplicate match", "Number"),
-    PersonMatch.NONE: L("duplicate match", "None – do not import person"),
-    PersonMatch.ID: L("duplicate match", "ID"),
-    Action.ADD: L("import action", "Add always"),
-    Action.MERGE: L("import action", "Merge – update empty fields"),
-    Action.REPLACE: L("import action", "Replace – overwrite existing"),
-    Action.SKIP: L("import action", "Skip – do not import"),
-    NoCompany.CREATE_FROM_PERSON: L("no company", "Create company using person name"),
-    NoCompany.SKIP: L("no company", "Skip"),
-    NoCompany.WITHOUT_COMPANY: L("no company", "Import persons without company"),
-    ListValues.ADD: L("list values", "Add new item"),
-    ListValues.DEFAULT: L("list values", "Ignore – use default"),
-    ListValues.BLANK: L("list values", "Ignore – set to blank"),
-    CommunicationRule.ADD: L("communication", "Add new – keep existing"),
-    CommunicationRule.REPLACE: L("communication", "Replace – overwrite existing"),
-    CommunicationRule.IGNORE: L("communication", "Ignore – keep existing"),
+def _option_key(member: enum.Enum) -> tuple[type, str]:
+    # The options are str enums: Action.ADD == ListValues.ADD == "add", so the
+    # members themselves would collide as dict keys. Key by (class, value).
+    return type(member), member.value
+
+
+L, K = lazy_pgettext, _option_key
+#: Labels of every option, in the help pages' words, keyed by
+#: ``(enum class, value)``; use :func:`option_label` to look one up.
+OPTION_LABELS: dict[tuple[type, str], LazyString] = {
+    K(CompanyMatch.NAME): L("duplicate match", "Name"),
+    K(CompanyMatch.NAME_DEPARTMENT): L("duplicate match", "Name + Department"),
+    K(CompanyMatch.NUMBER): L("duplicate match", "Number"),
+    K(CompanyMatch.CODE): L("duplicate match", "Code"),
+    K(CompanyMatch.VATNO): L("duplicate match", "VAT number"),
+    K(CompanyMatch.ID): L("duplicate match", "ID"),
+    K(PersonMatch.NAME): L("duplicate match", "Name"),
+    K(PersonMatch.EMAIL): L("duplicate match", "Email address"),
+    K(PersonMatch.MOBILE): L("duplicate match", "Mobile phone"),
+    K(PersonMatch.NUMBER): L("duplicate match", "Number"),
+    K(PersonMatch.NONE): L("duplicate match", "None – do not import person"),
+    K(PersonMatch.ID): L("duplicate match", "ID"),
+    K(Action.ADD): L("import action", "Add always"),
+    K(Action.MERGE): L("import action", "Merge – update empty fields"),
+    K(Action.REPLACE): L("import action", "Replace – overwrite existing"),
+    K(Action.SKIP): L("import action", "Skip – do not import"),
+    K(NoCompany.CREATE_FROM_PERSON): L("no company", "Create company using person name"),
+    K(NoCompany.SKIP): L("no company", "Skip"),
+    K(NoCompany.WITHOUT_COMPANY): L("no company", "Import persons without company"),
+    K(ListValues.ADD): L("list values", "Add new item"),
+    K(ListValues.DEFAULT): L("list values", "Ignore – use default"),
+    K(ListValues.BLANK): L("list values", "Ignore – set to blank"),
+    K(CommunicationRule.ADD): L("communication", "Add new – keep existing"),
+    K(CommunicationRule.REPLACE): L("communication", "Replace – overwrite existing"),
+    K(CommunicationRule.IGNORE): L("communication", "Ignore – keep existing"),
 }
-del L
+del L, K
+
+
+def option_label(member: enum.Enum) -> LazyString:
+    """The label of an import setting option, e.g. ``option_label(Action.MERGE)``."""
+    return OPTION_LABELS[_option_key(member)]

@@ -1,0 +1,381 @@
+"""Apply: the checked rows of a previewed import into the CRM, set-based.
+
+:func:`apply_rows` runs inside the caller's transaction and issues the same
+statements whatever the number of rows (INSERT .. SELECT, UPDATE .. FROM,
+DELETE .. WHERE EXISTS); only the key refresh of updated actors streams rows
+through Python, in batches.
+
+New CRM ids are assigned up front (highest id + row number) so companies,
+the persons that belong to them and their ERP links can be written from the
+staging table without reading ids back row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+
+from . import reasons
+from .crmkeys import company_key_query, person_key_query, refresh_company_keys, refresh_person_keys
+from .diff import update_mode
+from .fieldmap import (
+    COMM_COLUMNS,
+    COMPANY,
+    COMPANY_FIELDS,
+    LIST_FIELDS,
+    LIST_NAME_LENGTH,
+    PERSON,
+    PERSON_FIELDS,
+    ListField,
+    comm_rule,
+)
+from .preview import apply_no_company_rule
+from .schema import (
+    COMPANY_COLUMNS,
+    PERSON_COLUMNS,
+    before_image,
+    communication,
+    company,
+    erp_link,
+    list_item,
+    person,
+    staged_actor,
+)
+from .settings import Action, CommunicationRule, ImportSettings, ListValues, PersonMatch
+from .sqlutil import (
+    dialect_insert,
+    fix_sequences,
+    json_array_agg,
+    json_array_or_empty,
+    json_object,
+    json_text,
+    lock_for_ids,
+)
+from .states import (
+    COMPANY_NEW,
+    COMPANY_UPDATED,
+    NEW,
+    NOT_IMPORTED,
+    PERSON_NEW,
+    PERSON_UPDATED,
+    UPDATED,
+)
+
+sa = staged_actor
+
+
+@dataclass
+class AppliedCounts:
+    """What :func:`apply_rows` did."""
+
+    new: int  # new CRM actors (companies created using a person's name included)
+    updated: int
+    skipped: int  # staged rows not imported (by the preview, or unchecked)
+
+
+class _Rows:
+    """WHERE clauses over the staged rows of one import."""
+
+    def __init__(self, import_id: int) -> None:
+        self.mine = sa.c.import_id == import_id
+        self.checked = and_(self.mine, sa.c.checked.is_(True))
+
+    def new(self, kind: str) -> Any:
+        return and_(self.checked, sa.c.status == NEW[kind])
+
+    def updated(self, kind: str) -> Any:
+        return and_(self.checked, sa.c.status == UPDATED[kind])
+
+    @property
+    def any_new(self) -> Any:
+        return and_(self.checked, sa.c.status.in_([COMPANY_NEW, PERSON_NEW]))
+
+    @property
+    def any_updated(self) -> Any:
+        return and_(self.checked, sa.c.status.in_([COMPANY_UPDATED, PERSON_UPDATED]))
+
+
+def _now(value: datetime) -> Any:
+    return literal(value, DateTime(timezone=True))
+
+
+# -- ids ----------------------------------------------------------------------
+def _assign_ids(conn: Connection, crm_table: Any, where: Any, column: str) -> None:
+    """``column`` of the rows ``where`` := highest ``crm_table`` id + row number."""
+    numbered = (select(sa.c.id.label("sid"),
+                       func.row_number().over(order_by=sa.c.id).label("rn"))
+                .where(where).subquery())
+    base = select(func.coalesce(func.max(crm_table.c.id), 0)).scalar_subquery()
+    conn.execute(sa.update().where(sa.c.id == numbered.c.sid)
+                 .values({column: base + numbered.c.rn}))
+
+
+# -- values --------------------------------------------------------------------
+def _list_value(lf: ListField, rule: ListValues) -> Any:
+    """The list item id a staged row's value resolves to (NULL: none or blank)."""
+    key = sa.c[lf.key_column]
+    item = list_item.c
+    lookup = (select(func.min(item.id)).where(item.list_name == lf.list_name,
+                                              item.name_key == key)
+              .correlate_except(list_item).scalar_subquery())
+    if rule is not ListValues.DEFAULT:
+        return lookup
+    default = (select(func.min(item.id))
+               .where(item.list_name == lf.list_name, item.is_default.is_(True))
+               .correlate_except(list_item).scalar_subquery())
+    return case((key.is_(None), null()), else_=func.coalesce(lookup, default))
+
+
+def _merged(current: Any, new: Any, mode: Action) -> Any:
+    """Merge fills empty fields; Replace takes every value the ERP gives."""
+    if mode is Action.MERGE:
+        return case((func.coalesce(current, "") == "", func.coalesce(new, current)),
+                    else_=current)
+    return func.coalesce(new, current)
+
+
+def _column_values(fields: dict[str, str], lengths: dict[str, int]) -> dict[str, Any]:
+    return {col: json_text(sa.c.data, key, lengths[col]) for key, col in fields.items()}
+
+
+def _ensure_list_items(conn: Connection, rows: _Rows, settings: ImportSettings) -> None:
+    """Add new item: create the list values imported companies use and the CRM lacks."""
+    if settings.list_values is not ListValues.ADD:
+        return
+    mode = update_mode(settings, COMPANY)
+    for lf in LIST_FIELDS:
+        key = sa.c[lf.key_column]
+        will_set = (true() if mode is Action.REPLACE else exists().where(
+            company.c.id == sa.c.target_id, company.c[lf.column].is_(None)))
+        query = (select(literal(lf.list_name), func.min(json_text(sa.c.data, lf.key,
+                                                                  LIST_NAME_LENGTH)),
+                        key, false())
+                 .where(or_(rows.new(COMPANY), and_(rows.updated(COMPANY), will_set)),
+                        key.is_not(None),
+                        ~exists().where(list_item.c.list_name == lf.list_name,
+                                        list_item.c.name_key == key))
+                 .group_by(key))
+        conn.execute(insert(list_item).from_select(
+            ["list_name", "name", "name_key", "is_default"], query))
+
+
+# -- companies and persons ------------------------------------------------------
+def _insert_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
+                      now: datetime) -> None:
+    values = _column_values(COMPANY_FIELDS, COMPANY_COLUMNS)
+    values.update({lf.column: _list_value(lf, settings.list_values) for lf in LIST_FIELDS})
+    values.update(id=sa.c.crm_id, name_key=sa.c.name_key, dept_key=sa.c.dept_key,
+                  vat_key=sa.c.vat_key, created_at=_now(now), updated_at=_now(now))
+    conn.execute(insert(company).from_select(
+        list(values), select(*values.values()).where(rows.new(COMPANY))))
+
+
+def _update_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
+                      now: datetime) -> None:
+    mode = update_mode(settings, COMPANY)
+    values = {col: _merged(company.c[col], new, mode)
+              for col, new in _column_values(COMPANY_FIELDS, COMPANY_COLUMNS).items()}
+    for lf in LIST_FIELDS:
+        current, new = company.c[lf.column], _list_value(lf, settings.list_values)
+        if mode is Action.MERGE:
+            values[lf.column] = case((current.is_(None), new), else_=current)
+        else:
+            values[lf.column] = case((sa.c[lf.key_column].is_(None), current), else_=new)
+    values["updated_at"] = _now(now)
+    conn.execute(company.update().where(company.c.id == sa.c.target_id, rows.updated(COMPANY))
+                 .values(values))
+
+
+def _companies_from_persons(conn: Connection, rows: _Rows, now: datetime) -> None:
+    """Create a company named after each person the rule says needs one."""
+    creating = and_(rows.checked, sa.c.kind == PERSON,
+                    sa.c.status.in_([PERSON_NEW, PERSON_UPDATED]),
+                    sa.c.create_company.is_(True))
+    _assign_ids(conn, company, creating, "created_company_id")
+    name_length = COMPANY_COLUMNS["name"]
+    conn.execute(insert(company).from_select(
+        ["id", "name", "name_key", "created_at", "updated_at"],
+        select(sa.c.created_company_id, func.substr(sa.c.display_name, 1, name_length),
+               func.substr(sa.c.name_key, 1, name_length), _now(now), _now(now))
+        .where(creating)))
+    conn.execute(sa.update().where(creating).values(company_target_id=sa.c.created_company_id))
+
+
+def _resolve_person_companies(conn: Connection, rows: _Rows) -> None:
+    """Persons of staged companies just created get those companies' ids."""
+    k = sa.alias("k")
+    conn.execute(sa.update().where(
+        rows.mine, sa.c.kind == PERSON, sa.c.company_target_id.is_(None),
+        sa.c.company_staged_id.is_not(None),
+    ).values(company_target_id=select(k.c.crm_id).where(
+        k.c.id == sa.c.company_staged_id, k.c.status == COMPANY_NEW,
+        k.c.checked.is_(True)).scalar_subquery()))
+
+
+def _insert_persons(conn: Connection, rows: _Rows, now: datetime) -> None:
+    values = _column_values(PERSON_FIELDS, PERSON_COLUMNS)
+    values.update(id=sa.c.crm_id, company_id=sa.c.company_target_id, name_key=sa.c.name_key,
+                  created_at=_now(now), updated_at=_now(now))
+    conn.execute(insert(person).from_select(
+        list(values), select(*values.values()).where(rows.new(PERSON))))
+
+
+def _update_persons(conn: Connection, rows: _Rows, settings: ImportSettings,
+                    now: datetime) -> None:
+    mode = update_mode(settings, PERSON)
+    values = {col: _merged(person.c[col], new, mode)
+              for col, new in _column_values(PERSON_FIELDS, PERSON_COLUMNS).items()}
+    current, new = person.c.company_id, sa.c.company_target_id
+    values["company_id"] = (func.coalesce(current, new) if mode is Action.MERGE
+                            else func.coalesce(new, current))
+    values["updated_at"] = _now(now)
+    conn.execute(person.update().where(person.c.id == sa.c.target_id, rows.updated(PERSON))
+                 .values(values))
+
+
+# -- communications ----------------------------------------------------------------
+def _insert_new_communications(conn: Connection, rows: _Rows) -> None:
+    parts = [select(sa.c.kind, sa.c.crm_id, literal(kind), sa.c[column], sa.c[key_column],
+                    literal(1))
+             .where(rows.any_new, sa.c[column].is_not(None))
+             for kind, (column, key_column) in COMM_COLUMNS.items()]
+    conn.execute(insert(communication).from_select(
+        ["owner_type", "owner_id", "kind", "value", "value_key", "rank"], union_all(*parts)))
+
+
+def _update_communications(conn: Connection, rows: _Rows, settings: ImportSettings) -> None:
+    """Existing actors: Add new – keep existing adds a value not there yet;
+    Replace – overwrite existing replaces that kind's values; Ignore changes nothing."""
+    m = communication.c
+    for kind, (column, key_column) in COMM_COLUMNS.items():
+        rule = comm_rule(settings, kind)
+        if rule is CommunicationRule.IGNORE:
+            continue
+        given = and_(rows.any_updated, sa.c[column].is_not(None))
+        owner = and_(m.owner_type == sa.c.kind, m.owner_id == sa.c.target_id, m.kind == kind)
+        if rule is CommunicationRule.REPLACE:
+            conn.execute(delete(communication).where(
+                m.kind == kind,
+                exists().where(given, sa.c.kind == m.owner_type, sa.c.target_id == m.owner_id,
+                               sa.c[key_column] != m.value_key)))
+        next_rank = select(func.coalesce(func.max(m.rank), 0) + 1).where(owner).scalar_subquery()
+        conn.execute(insert(communication).from_select(
+            ["owner_type", "owner_id", "kind", "value", "value_key", "rank"],
+            select(sa.c.kind, sa.c.target_id, literal(kind), sa.c[column], sa.c[key_column],
+                   next_rank)
+            .where(given, ~exists().where(owner, m.value_key == sa.c[key_column]))))
+
+
+# -- before images, links --------------------------------------------------------------
+def _save_before_images(conn: Connection, import_id: int, rows: _Rows) -> None:
+    """The columns and communications of every actor about to be updated (for undo)."""
+    m = communication.c
+    for kind, crm_table in ((COMPANY, company), (PERSON, person)):
+        comms = (select(json_array_agg(conn, json_object(conn, {
+            "kind": m.kind, "value": m.value, "value_key": m.value_key, "rank": m.rank})))
+            .where(m.owner_type == kind, m.owner_id == crm_table.c.id).scalar_subquery())
+        pairs = {col.name: col for col in crm_table.c if col.name != "id"}
+        pairs["communications"] = json_array_or_empty(conn, comms)
+        conn.execute(insert(before_image).from_select(
+            ["import_id", "crm_type", "crm_id", "data"],
+            select(literal(import_id), literal(kind), crm_table.c.id, json_object(conn, pairs))
+            .select_from(crm_table.join(sa, sa.c.target_id == crm_table.c.id))
+            .where(rows.updated(kind))))
+
+
+def _upsert_links(conn: Connection, import_id: int, rows: _Rows) -> None:
+    """Link every imported (or unchanged) actor to its ERP actor: the match
+    that wins next time."""
+    query = (select(sa.c.kind, sa.c.crm_id, sa.c.connection_id, sa.c.actor_type, sa.c.erp_key,
+                    sa.c.last_modified, literal(import_id))
+             .where(rows.mine, sa.c.crm_id.is_not(None), sa.c.connection_id.is_not(None)))
+    stmt = dialect_insert(conn, erp_link).from_select(
+        ["crm_type", "crm_id", "connection_id", "actor_type", "erp_key", "last_modified",
+         "import_id"], query)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["connection_id", "actor_type", "erp_key"],
+        set_={"crm_type": stmt.excluded.crm_type, "crm_id": stmt.excluded.crm_id,
+              "last_modified": stmt.excluded.last_modified,
+              "import_id": stmt.excluded.import_id})
+    conn.execute(stmt)
+
+
+def _refresh_updated_keys(conn: Connection, rows: _Rows, batch_size: int) -> None:
+    refresh_company_keys(conn, company_key_query().select_from(
+        company.join(sa, sa.c.target_id == company.c.id)).where(rows.updated(COMPANY)),
+        batch_size)
+    refresh_person_keys(conn, person_key_query().select_from(
+        person.join(sa, sa.c.target_id == person.c.id)).where(rows.updated(PERSON)),
+        batch_size)
+
+
+def _counts(conn: Connection, rows: _Rows) -> AppliedCounts:
+    def count_if(cond: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    imported = and_(sa.c.checked.is_(True), sa.c.status.in_(
+        [COMPANY_NEW, PERSON_NEW, COMPANY_UPDATED, PERSON_UPDATED]))
+    row = conn.execute(select(
+        count_if(and_(imported, sa.c.status.in_([COMPANY_NEW, PERSON_NEW]))),
+        count_if(and_(imported, sa.c.status.in_([COMPANY_UPDATED, PERSON_UPDATED]))),
+        func.count(sa.c.created_company_id), func.count(),
+    ).where(rows.mine)).one()
+    new, updated, created, total = (int(v or 0) for v in row)
+    return AppliedCounts(new=new + created, updated=updated, skipped=total - new - updated)
+
+
+def apply_rows(conn: Connection, import_id: int, settings: ImportSettings,
+               now: datetime, batch_size: int) -> AppliedCounts:
+    """Write the checked rows of a previewed import into the CRM (caller's transaction).
+
+    Sets ``staged_actor.crm_id`` of every imported row (and
+    ``created_company_id`` of persons that got a company named after them).
+    """
+    rows = _Rows(import_id)
+    lock_for_ids(conn, company, person)
+    if settings.person_match is not PersonMatch.NONE:
+        # Persons whose staged company was unchecked after the preview.
+        apply_no_company_rule(conn, import_id, settings.no_company, sa.c.checked.is_(True))
+    _save_before_images(conn, import_id, rows)
+
+    _assign_ids(conn, company, rows.new(COMPANY), "crm_id")
+    _ensure_list_items(conn, rows, settings)
+    _insert_companies(conn, rows, settings, now)
+    _update_companies(conn, rows, settings, now)
+
+    _resolve_person_companies(conn, rows)
+    _companies_from_persons(conn, rows, now)
+    _assign_ids(conn, person, rows.new(PERSON), "crm_id")
+    _insert_persons(conn, rows, now)
+    _update_persons(conn, rows, settings, now)
+
+    _insert_new_communications(conn, rows)
+    _update_communications(conn, rows, settings)
+    conn.execute(sa.update().where(rows.any_updated).values(crm_id=sa.c.target_id))
+    # Rows already equal to their CRM actor are linked too: they are the same actor.
+    conn.execute(sa.update().where(rows.mine, sa.c.status == NOT_IMPORTED,
+                                   sa.c.reason == reasons.UNCHANGED)
+                 .values(crm_id=sa.c.match_id))
+    _refresh_updated_keys(conn, rows, batch_size)
+    _upsert_links(conn, import_id, rows)
+    fix_sequences(conn, company, person)
+    return _counts(conn, rows)

@@ -1,0 +1,246 @@
+"""What an update will change, field by field (for the preview).
+
+One streaming join query per kind of actor brings each updated row with its
+CRM row, the CRM row's communications (aggregated) and list items; the
+changes are computed in Python in batches and written back with
+``executemany``. :mod:`.apply` makes exactly these changes with set
+statements; the rules live in the small pure functions below, which the tests
+exercise through both paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from .fieldmap import (
+    COMM_COLUMNS,
+    COMPANY,
+    COMPANY_FIELD,
+    LIST_FIELDS,
+    LIST_NAME_LENGTH,
+    PERSON,
+    comm_field_key,
+    comm_rule,
+    comms_of,
+    fields_of,
+    lengths_of,
+)
+from .schema import communication, company, list_item, person, staged_actor
+from .settings import Action, CommunicationRule, ImportSettings, ListValues
+from .sqlutil import RECORD_SEP, UNIT_SEP, concat_units
+from .states import COMPANY_NEW, UPDATED
+
+sa = staged_actor
+
+_WRITE_DIFF = sa.update().where(sa.c.id == bindparam("b_id")).values(diff=bindparam("b_diff"))
+
+
+def update_mode(settings: ImportSettings, kind: str) -> Action:
+    """How an updated row of ``kind`` is updated: Merge or Replace. ("Add
+    always" updates only actors matched through their ERP link: as Merge.)"""
+    action = settings.company_action if kind == COMPANY else settings.person_action
+    return Action.REPLACE if action is Action.REPLACE else Action.MERGE
+
+
+def change(field: str, old: Any, new: Any) -> dict[str, Any]:
+    return {"field": field, "old": old, "new": new}
+
+
+def value_change(field: str, old: str | None, new: str | None,
+                 mode: Action) -> dict[str, Any] | None:
+    """Merge fills empty CRM fields; Replace overwrites with every value the ERP
+    gives. An empty ERP value never clears a CRM field."""
+    if new is None:
+        return None
+    if mode is Action.MERGE:
+        return change(field, old, new) if not old else None
+    return change(field, old, new) if new != old else None
+
+
+def list_target(value: str | None, found: tuple[int, str] | None,
+                default: tuple[int, str] | None,
+                rule: ListValues) -> tuple[int | None, str | None] | None:
+    """(list item id, name) an ERP list value resolves to; id None for an item
+    "Add new item" creates; None when the ERP gives no value (no change)."""
+    if value is None:
+        return None
+    if found is not None:
+        return found
+    if rule is ListValues.ADD:
+        return (None, value)
+    if rule is ListValues.DEFAULT and default is not None:
+        return default
+    return (None, None)  # blank
+
+
+def list_change(field: str, old: tuple[int | None, str | None],
+                target: tuple[int | None, str | None] | None,
+                mode: Action) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    old_id, old_name = old
+    new_id, new_name = target
+    if mode is Action.MERGE:
+        return change(field, None, new_name) if old_id is None and new_name else None
+    if new_id is None and new_name is None:  # set to blank
+        return change(field, old_name, None) if old_id is not None else None
+    return change(field, old_name, new_name) if new_id is None or new_id != old_id else None
+
+
+def comm_change(field: str, value: str | None, key: str | None,
+                existing: list[tuple[str, str]], rule: CommunicationRule,
+                ) -> dict[str, Any] | None:
+    """Change of one communication kind of an existing actor: ``existing`` is
+    [(value_key, value)] of that kind, in rank order."""
+    if value is None or key is None or rule is CommunicationRule.IGNORE:
+        return None
+    keys = [k for k, _ in existing]
+    old = ", ".join(v for _, v in existing) or None
+    if rule is CommunicationRule.ADD:
+        if key in keys:
+            return None
+        return change(field, old, ", ".join([v for _, v in existing] + [value]))
+    if set(keys) == {key}:
+        return None
+    return change(field, old, value)
+
+
+def parse_comms(text: str | None) -> dict[str, list[tuple[str, str]]]:
+    """Aggregated ``kind US rank US id US value_key US value`` records by kind,
+    each kind's list in rank order."""
+    records: list[tuple[str, int, int, str, str]] = []
+    for record in (text or "").split(RECORD_SEP):
+        if record:
+            kind, rank, cid, key, value = record.split(UNIT_SEP, 4)
+            records.append((kind, int(rank or 0), int(cid or 0), key, value))
+    out: dict[str, list[tuple[str, str]]] = {}
+    for kind, _rank, _cid, key, value in sorted(records, key=lambda r: r[:3]):
+        out.setdefault(kind, []).append((key, value))
+    return out
+
+
+def _comm_aggregate(import_id: int, kind: str) -> Any:
+    m = communication.c
+    targets = select(sa.c.target_id).where(sa.c.import_id == import_id,
+                                           sa.c.status == UPDATED[kind])
+    return (select(m.owner_id, func.aggregate_strings(
+                concat_units(m.kind, m.rank, m.id, m.value_key, m.value), RECORD_SEP
+            ).label("comms"))
+            .where(m.owner_type == kind, m.owner_id.in_(targets))
+            .group_by(m.owner_id).subquery("comms"))
+
+
+def _default_items(conn: Connection) -> dict[str, tuple[int, str]]:
+    """The default item of every list (lowest id when several are marked)."""
+    out: dict[str, tuple[int, str]] = {}
+    query = (select(list_item.c.list_name, list_item.c.id, list_item.c.name)
+             .where(list_item.c.is_default.is_(True)).order_by(list_item.c.id.desc()))
+    for list_name, item_id, name in conn.execute(query):
+        out[list_name] = (item_id, name)
+    return out
+
+
+def _row_changes(kind: str, row: Any, settings: ImportSettings,
+                 defaults: dict[str, tuple[int, str]]) -> list[dict[str, Any]]:
+    mode = update_mode(settings, kind)
+    data = row.data or {}
+    lengths = lengths_of(kind)
+    changes: list[dict[str, Any] | None] = []
+    for key, column in fields_of(kind).items():
+        new = data.get(key)
+        new = new[:lengths[column]] if new is not None else None
+        changes.append(value_change(key, getattr(row, f"crm_{column}"), new, mode))
+    if kind == COMPANY:
+        for lf in LIST_FIELDS:
+            value = data.get(lf.key)
+            value = value[:LIST_NAME_LENGTH] if value is not None else None
+            found_id = getattr(row, f"new_{lf.column}")
+            found = (found_id, getattr(row, f"new_{lf.column}_name")) if found_id else None
+            target = list_target(value, found, defaults.get(lf.list_name),
+                                 settings.list_values)
+            old = (getattr(row, f"crm_{lf.column}"), getattr(row, f"old_{lf.column}_name"))
+            changes.append(list_change(lf.key, old, target, mode))
+    else:
+        changes.append(_company_change(row, mode))
+    existing = parse_comms(row.comms)
+    for comm_kind in comms_of(kind).values():
+        column, key_column = COMM_COLUMNS[comm_kind]
+        changes.append(comm_change(comm_field_key(kind, comm_kind), getattr(row, column),
+                                   getattr(row, key_column), existing.get(comm_kind, []),
+                                   comm_rule(settings, comm_kind)))
+    return [c for c in changes if c is not None]
+
+
+def _company_change(row: Any, mode: Action) -> dict[str, Any] | None:
+    """A person's company: the known CRM company, the staged company to be
+    created, or the company created using the person's name."""
+    old_id, old_name = row.crm_company_id, row.old_company_name
+    if row.company_target_id is not None:
+        new_id, new_name = row.company_target_id, row.new_company_name
+    elif row.keeper_status == COMPANY_NEW:
+        new_id, new_name = None, row.keeper_name
+    elif row.create_company:
+        new_id, new_name = None, row.display_name
+    else:
+        return None
+    if mode is Action.MERGE and old_id is not None:
+        return None
+    if new_id is not None and new_id == old_id:
+        return None
+    return change(COMPANY_FIELD, old_name, new_name)
+
+
+def _diff_query(import_id: int, kind: str) -> Any:
+    crm = company if kind == COMPANY else person
+    comms = _comm_aggregate(import_id, kind)
+    comm_columns = [sa.c[c] for pair in COMM_COLUMNS.values() for c in pair]
+    columns = [sa.c.id, sa.c.data, sa.c.display_name, sa.c.company_target_id,
+               sa.c.create_company, *comm_columns, comms.c.comms,
+               *[crm.c[col].label(f"crm_{col}") for col in fields_of(kind).values()]]
+    query_from = sa.join(crm, crm.c.id == sa.c.target_id).outerjoin(
+        comms, comms.c.owner_id == crm.c.id)
+    if kind == COMPANY:
+        for lf in LIST_FIELDS:
+            old = list_item.alias(f"old_{lf.list_name}")
+            new = list_item.alias(f"new_{lf.list_name}")
+            columns += [crm.c[lf.column].label(f"crm_{lf.column}"),
+                        old.c.name.label(f"old_{lf.column}_name"),
+                        new.c.id.label(f"new_{lf.column}"),
+                        new.c.name.label(f"new_{lf.column}_name")]
+            query_from = query_from.outerjoin(old, old.c.id == crm.c[lf.column]).outerjoin(
+                new, (new.c.list_name == lf.list_name)
+                & (new.c.name_key == sa.c[lf.key_column]))
+    else:
+        old_co, new_co = company.alias("old_co"), company.alias("new_co")
+        keeper = sa.alias("keeper")
+        columns += [crm.c.company_id.label("crm_company_id"),
+                    old_co.c.name.label("old_company_name"),
+                    new_co.c.name.label("new_company_name"),
+                    keeper.c.status.label("keeper_status"),
+                    keeper.c.display_name.label("keeper_name")]
+        query_from = (query_from.outerjoin(old_co, old_co.c.id == crm.c.company_id)
+                      .outerjoin(new_co, new_co.c.id == sa.c.company_target_id)
+                      .outerjoin(keeper, keeper.c.id == sa.c.company_staged_id))
+    return (select(*columns).select_from(query_from)
+            .where(sa.c.import_id == import_id, sa.c.status == UPDATED[kind])
+            .order_by(sa.c.id))
+
+
+def compute_diffs(conn: Connection, import_id: int, settings: ImportSettings,
+                  batch_size: int) -> None:
+    """Write ``staged_actor.diff`` of every updated row; rows without a change
+    keep ``diff`` NULL."""
+    defaults = _default_items(conn)
+    for kind in (COMPANY, PERSON):
+        result = conn.execute(_diff_query(import_id, kind).execution_options(
+            stream_results=True, yield_per=batch_size))
+        for rows in result.partitions(batch_size):
+            params = []
+            for row in rows:
+                changes = _row_changes(kind, row, settings, defaults)
+                if changes:
+                    params.append({"b_id": row.id, "b_diff": changes})
+            if params:
+                conn.execute(_WRITE_DIFF, params)

@@ -1,0 +1,245 @@
+"""Preview: classify every staged row of an import with set statements.
+
+The order of the rules (DESIGN.md "Import settings"):
+
+1. validation: a company without NAME, a person without FIRSTNAME and LASTNAME
+   -> not imported (``name_missing``);
+2. the ERP link wins: a CRM actor linked to the same connection + actor type +
+   ERP key is the match;
+3. else the chosen duplicate match (lowest CRM id when several match, with a
+   ``several_matches`` warning);
+4. duplicates inside the import: the lowest staged id is imported, the others
+   are not (``duplicate_in_import``, ``duplicate_of``);
+5. the action: Add always -> new, Merge/Replace -> updated, Skip -> not
+   imported (``skip_action``). An actor matched through its ERP link is the
+   same actor, never a duplicate: with "Add always" it is updated as with Merge;
+6. persons: their company (a staged company, else the CRM company linked to
+   the parent) and the "If no company name" rule;
+7. field-by-field diffs of updated rows (:mod:`.diff`); an update that changes
+   nothing is not imported (``unchanged``).
+
+Each rule is one UPDATE over all rows of the import (correlated subqueries,
+window functions, UPDATE .. FROM), so the number of statements does not grow
+with the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, exists, false, func, null, or_, select, true
+from sqlalchemy.sql import ColumnElement
+
+from . import reasons
+from .crmkeys import fill_missing_keys
+from .diff import compute_diffs
+from .fieldmap import COMPANY, PERSON
+from .schema import communication, company, erp_link, person, staged_actor
+from .settings import Action, CompanyMatch, ImportSettings, NoCompany, PersonMatch
+from .states import COMPANY_NEW, NEW, NOT_IMPORTED, UPDATED
+
+sa = staged_actor
+
+
+class _Updater:
+    """UPDATE statements over the staged rows of one import."""
+
+    def __init__(self, conn: Connection, import_id: int) -> None:
+        self.conn, self.import_id = conn, import_id
+
+    def __call__(self, *where: Any, **values: Any) -> None:
+        self.conn.execute(sa.update().where(sa.c.import_id == self.import_id, *where)
+                          .values(**values))
+
+
+def link_subquery(crm_type: str, actor_type: Any, erp_key: Any) -> Any:
+    """The CRM id linked to (this row's connection, ``actor_type``, ``erp_key``),
+    if that CRM actor still exists."""
+    crm_table = company if crm_type == COMPANY else person
+    link = erp_link.c
+    return (select(func.min(link.crm_id))
+            .where(link.crm_type == crm_type, link.connection_id == sa.c.connection_id,
+                   link.actor_type == actor_type, link.erp_key == erp_key,
+                   exists().where(crm_table.c.id == link.crm_id))
+            .scalar_subquery())
+
+
+def _company_match(match: CompanyMatch) -> tuple[list[Any], list[Any]] | None:
+    """(conditions on ``company``, staged key columns) of a company match."""
+    c = company.c
+    if match is CompanyMatch.NAME:
+        return [c.name_key == sa.c.name_key], [sa.c.name_key]
+    if match is CompanyMatch.NAME_DEPARTMENT:
+        return ([c.name_key == sa.c.name_key,
+                 func.coalesce(c.dept_key, "") == func.coalesce(sa.c.dept_key, "")],
+                [sa.c.name_key, sa.c.dept_key])
+    if match is CompanyMatch.NUMBER:
+        return [c.number == sa.c.number_key], [sa.c.number_key]
+    if match is CompanyMatch.CODE:
+        return [c.code == sa.c.code_key], [sa.c.code_key]
+    if match is CompanyMatch.VATNO:
+        return [c.vat_key == sa.c.vat_key], [sa.c.vat_key]
+    return None  # ID: only the ERP link matches
+
+
+def _match_subqueries(kind: str, settings: ImportSettings) -> tuple[Any, Any, list[Any]] | None:
+    """(lowest matching CRM id, number of matches, staged key columns) or None."""
+    if kind == COMPANY:
+        spec = _company_match(settings.company_match)
+        if spec is None:
+            return None
+        conds, keys = spec
+        return (select(func.min(company.c.id)).where(*conds).scalar_subquery(),
+                select(func.count()).select_from(company).where(*conds).scalar_subquery(),
+                keys)
+    match = settings.person_match
+    p = person.c
+    if match is PersonMatch.NAME:
+        # Same company too, when the person's company is known.
+        conds = [p.name_key == sa.c.name_key,
+                 or_(and_(sa.c.company_staged_id.is_(None), sa.c.company_target_id.is_(None)),
+                     p.company_id == sa.c.company_target_id)]
+        keys = [sa.c.name_key, sa.c.company_staged_id, sa.c.company_target_id]
+    elif match is PersonMatch.NUMBER:
+        conds, keys = [p.number == sa.c.number_key], [sa.c.number_key]
+    elif match in (PersonMatch.EMAIL, PersonMatch.MOBILE):
+        comm_kind, key = (("email", sa.c.email_key) if match is PersonMatch.EMAIL
+                          else ("mobile", sa.c.mobile_key))
+        m = communication.c
+        conds = [m.owner_type == PERSON, m.kind == comm_kind, m.value_key == key,
+                 exists().where(person.c.id == m.owner_id)]
+        return (select(func.min(m.owner_id)).where(*conds).scalar_subquery(),
+                select(func.count(m.owner_id.distinct())).where(*conds).scalar_subquery(),
+                [key])
+    else:
+        return None  # ID (and NONE, handled before)
+    return (select(func.min(person.c.id)).where(*conds).scalar_subquery(),
+            select(func.count()).select_from(person).where(*conds).scalar_subquery(), keys)
+
+
+def _mark_duplicates(conn: Connection, import_id: int, kind: str,
+                     partition: list[Any], *where: Any) -> None:
+    """Among undecided rows of ``kind`` with equal ``partition`` values, all but
+    the lowest id become ``duplicate_in_import`` of it."""
+    ranked = (select(sa.c.id.label("sid"),
+                     func.min(sa.c.id).over(partition_by=partition).label("keeper"))
+              .where(sa.c.import_id == import_id, sa.c.kind == kind, sa.c.status.is_(None),
+                     *where)
+              .subquery())
+    conn.execute(sa.update().where(sa.c.id == ranked.c.sid, ranked.c.keeper != ranked.c.sid)
+                 .values(status=NOT_IMPORTED, reason=reasons.DUPLICATE_IN_IMPORT,
+                         duplicate_of=ranked.c.keeper))
+
+
+def _match_and_decide(conn: Connection, import_id: int, kind: str,
+                      settings: ImportSettings) -> None:
+    """Rules 2 to 5 for the undecided rows of ``kind``."""
+    update = _Updater(conn, import_id)
+    is_kind, undecided = sa.c.kind == kind, sa.c.status.is_(None)
+    crm_type = kind
+    # 2. The ERP link always wins.
+    update(is_kind, undecided,
+           match_id=link_subquery(crm_type, sa.c.actor_type, sa.c.erp_key))
+    update(is_kind, undecided, sa.c.match_id.is_not(None), matched_by_link=true(),
+           match_count=1)
+    # 3. The duplicate match.
+    spec = _match_subqueries(kind, settings)
+    if spec is not None:
+        lowest, count, keys = spec
+        update(is_kind, undecided, sa.c.match_id.is_(None), keys[0].is_not(None),
+               match_id=lowest, match_count=count)
+    # 4. Duplicates inside the import: rows updating one CRM actor, and unmatched
+    #    rows with the same match key (matched ones with the same key share a target).
+    _mark_duplicates(conn, import_id, kind, [sa.c.match_id], sa.c.match_id.is_not(None))
+    if spec is not None:
+        keys = spec[2]
+        _mark_duplicates(conn, import_id, kind, keys, sa.c.match_id.is_(None),
+                         keys[0].is_not(None))
+    # 5. The action.
+    action = settings.company_action if kind == COMPANY else settings.person_action
+    matched = (is_kind, undecided, sa.c.match_id.is_not(None))
+    if action is Action.SKIP:
+        update(*matched, status=NOT_IMPORTED, reason=reasons.SKIP_ACTION)
+    elif action is Action.ADD:
+        update(*matched, sa.c.matched_by_link.is_(True), status=UPDATED[kind],
+               target_id=sa.c.match_id)
+        update(*matched, status=NEW[kind])
+    else:
+        update(*matched, status=UPDATED[kind], target_id=sa.c.match_id)
+    update(is_kind, undecided, status=NEW[kind])
+
+
+def _resolve_person_companies(conn: Connection, import_id: int) -> None:
+    """A person's company: the staged company of its parent (following an
+    in-import duplicate to the row that is imported), else the CRM company
+    linked to the parent."""
+    update = _Updater(conn, import_id)
+    k = sa.alias("k")
+    is_person = sa.c.kind == PERSON
+    has_parent = and_(sa.c.parent_key.is_not(None), sa.c.parent_type.is_not(None))
+    update(is_person, has_parent, company_staged_id=(
+        select(func.min(func.coalesce(k.c.duplicate_of, k.c.id)))
+        .where(k.c.import_id == sa.c.import_id, k.c.kind == COMPANY,
+               k.c.actor_type == sa.c.parent_type, k.c.erp_key == sa.c.parent_key,
+               k.c.connection_id.is_not_distinct_from(sa.c.connection_id))
+        .scalar_subquery()))
+    # The CRM company the staged company is (None while it is to be created).
+    update(is_person, sa.c.company_staged_id.is_not(None), company_target_id=(
+        select(case((k.c.status == COMPANY_NEW, null()), else_=k.c.match_id))
+        .where(k.c.id == sa.c.company_staged_id).scalar_subquery()))
+    update(is_person, has_parent, sa.c.company_staged_id.is_(None),
+           company_target_id=link_subquery(COMPANY, sa.c.parent_type, sa.c.parent_key))
+
+
+def without_company() -> ColumnElement[bool]:
+    """Persons that would end up without a company: none known from the ERP,
+    and new (or in the CRM without a company)."""
+    k = sa.alias("k")
+    return and_(
+        sa.c.kind == PERSON, sa.c.status.in_(list(NEW.values()) + list(UPDATED.values())),
+        sa.c.company_target_id.is_(None), sa.c.create_company.is_(False),
+        or_(sa.c.company_staged_id.is_(None),
+            ~exists().where(k.c.id == sa.c.company_staged_id, k.c.status == COMPANY_NEW,
+                            k.c.checked.is_(True))),
+        or_(sa.c.target_id.is_(None),
+            exists().where(person.c.id == sa.c.target_id, person.c.company_id.is_(None))))
+
+
+def apply_no_company_rule(conn: Connection, import_id: int, rule: NoCompany,
+                          *where: Any) -> None:
+    """The "If no company name" rule for persons without a company."""
+    update = _Updater(conn, import_id)
+    if rule is NoCompany.CREATE_FROM_PERSON:
+        update(without_company(), *where, create_company=true())
+    elif rule is NoCompany.SKIP:
+        update(without_company(), *where, status=NOT_IMPORTED, reason=reasons.NO_COMPANY,
+               target_id=null(), checked=false())
+
+
+def classify(conn: Connection, import_id: int, settings: ImportSettings,
+             batch_size: int) -> None:
+    """Run every preview rule over the import's staged rows (one transaction)."""
+    update = _Updater(conn, import_id)
+    update(status=null(), reason=null(), target_id=null(), match_id=null(),
+           match_count=null(), matched_by_link=false(), duplicate_of=null(),
+           company_staged_id=null(), company_target_id=null(), diff=null(),
+           create_company=false(), created_company_id=null(), crm_id=null(), checked=true())
+    fill_missing_keys(conn, batch_size)
+
+    # 1. Validation (keys are None exactly when the name is missing).
+    update(sa.c.name_key.is_(None), status=NOT_IMPORTED, reason=reasons.NAME_MISSING)
+    _match_and_decide(conn, import_id, COMPANY, settings)
+
+    if settings.person_match is PersonMatch.NONE:
+        update(sa.c.kind == PERSON, sa.c.status.is_(None), status=NOT_IMPORTED,
+               reason=reasons.PERSONS_DISABLED)
+    else:
+        _resolve_person_companies(conn, import_id)
+        _match_and_decide(conn, import_id, PERSON, settings)
+        apply_no_company_rule(conn, import_id, settings.no_company)
+
+    # 7. Diffs of updated rows; updates without a change are not imported.
+    compute_diffs(conn, import_id, settings, batch_size)
+    update(sa.c.status.in_(list(UPDATED.values())), sa.c.diff.is_(None),
+           status=NOT_IMPORTED, reason=reasons.UNCHANGED)
+    update(checked=case((sa.c.status == NOT_IMPORTED, false()), else_=true()))

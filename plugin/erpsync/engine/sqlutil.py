@@ -1,0 +1,95 @@
+"""Small SQLAlchemy Core helpers that compile on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, String, Table, cast, func, literal, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.dml import Insert
+
+#: Separators of aggregated strings (ASCII record and unit separators).
+RECORD_SEP = "\x1e"
+UNIT_SEP = "\x1f"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def dialect_insert(conn: Connection, table: Table) -> Insert:
+    """An INSERT that supports ``on_conflict_do_nothing/do_update`` on this dialect."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+def json_text(column: Any, key: str, length: int | None = None) -> ColumnElement[Any]:
+    """The text value of ``key`` in a JSON column, cut to ``length`` characters."""
+    expr: ColumnElement[Any] = column[key].as_string()
+    if length:
+        expr = func.substr(expr, 1, length)
+    return expr
+
+
+def as_text(expr: Any) -> ColumnElement[Any]:
+    return cast(expr, String)
+
+
+def concat_units(*parts: Any) -> ColumnElement[Any]:
+    """``a || US || b || US || c`` with every part cast to text and NULL as ''."""
+    out: ColumnElement[Any] | None = None
+    for part in parts:
+        piece = func.coalesce(as_text(part), literal(""))
+        out = piece if out is None else out.op("||")(literal(UNIT_SEP)).op("||")(piece)
+    assert out is not None
+    return out
+
+
+def json_object(conn: Connection, pairs: dict[str, Any]) -> ColumnElement[Any]:
+    """A JSON object built by the database (json_object / json_build_object)."""
+    args: list[Any] = []
+    for key, value in pairs.items():
+        args += [literal(str(key), String()), value]
+    if conn.dialect.name == "postgresql":
+        return func.json_build_object(*args)
+    return func.json_object(*args)
+
+
+def json_array_agg(conn: Connection, expr: Any) -> ColumnElement[Any]:
+    """An aggregate JSON array of ``expr`` (json_group_array / json_agg)."""
+    if conn.dialect.name == "postgresql":
+        return func.json_agg(expr)
+    return func.json_group_array(expr)
+
+
+def json_array_or_empty(conn: Connection, subquery: Any) -> ColumnElement[Any]:
+    """A scalar subquery of :func:`json_array_agg`, nested as JSON (not as a
+    quoted string) and ``[]`` when it found no rows."""
+    if conn.dialect.name == "postgresql":
+        return func.coalesce(subquery, literal_column("'[]'::json"))
+    return func.json(subquery)
+
+
+def fix_sequences(conn: Connection, *tables: Table) -> None:
+    """After inserting rows with pre-assigned ids, move PostgreSQL's serial
+    sequences past them (SQLite needs nothing)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+
+
+def lock_for_ids(conn: Connection, *tables: Table) -> None:
+    """Keep other writers from taking ids while we pre-assign them (PostgreSQL;
+    SQLite's write transaction is already exclusive)."""
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")

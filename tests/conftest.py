@@ -1,0 +1,36 @@
+"""Fixtures every test passes through: keep tests away from the user's real data.
+
+Each test gets its own empty data directory (``ERPSYNC_DATA_DIR``), so the
+default SQLite database, backups and secret key land in a temporary folder;
+``ERPSYNC_DB`` and ``ERPSYNC_LANG`` from the developer's shell are ignored.
+Session-scoped fixtures see a session-wide temporary data directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_ISOLATED_VARS = ("ERPSYNC_DB", "ERPSYNC_LANG", "ERPSYNC_SECRET_KEY")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    patch = pytest.MonkeyPatch()
+    data_dir = tmp_path_factory.mktemp("erpsync-session-data")
+    patch.setenv("ERPSYNC_DATA_DIR", str(data_dir))
+    for name in _ISOLATED_VARS:
+        patch.delenv(name, raising=False)
+    yield data_dir
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def erpsync_data_dir(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own, empty data directory (also in ``ERPSYNC_DATA_DIR``)."""
+    data_dir = tmp_path_factory.mktemp("erpsync-data")
+    monkeypatch.setenv("ERPSYNC_DATA_DIR", str(data_dir))
+    return data_dir
