@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+#: ``pg_server`` and ``pg_url``: a throwaway PostgreSQL server (tests/pgserver.py).
+pytest_plugins = ["pgserver"]
+
 _ISOLATED_VARS = ("ERPSYNC_DB", "ERPSYNC_LANG", "ERPSYNC_SECRET_KEY")
 
 

@@ -11,6 +11,7 @@ and implements the host hooks of :mod:`erpsync.hookspecs` in ``my_host_hooks``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pluggy
+from jinja2 import pass_context
 
 from . import i18n
 from .plugins import get_plugin_manager
@@ -50,7 +52,12 @@ class ErpSync:
         for result in self.pm.hook.erpsync_template_dirs(erpsync=self):
             dirs.extend(Path(d) for d in (result or []))
         self.renderer = Renderer(dirs)
+        # {{ csrf_field() }}: the hidden anti-forgery field of every POST form
+        # (the template's ``request`` says whose session).
+        self.renderer.add_globals(csrf_field=self._csrf_field)
         self._asgi_app: Any = None
+        self._jobs: Any = None
+        self._jobs_lock = threading.Lock()
 
     # -- host answers ------------------------------------------------------
     def setting(self, name: str, default: Any = None) -> Any:
@@ -65,11 +72,48 @@ class ErpSync:
             raise RuntimeError("the host implements no erpsync_import_engine hook")
         return engine
 
+    @property
+    def jobs(self) -> Any:
+        """The :class:`erpsync.engine.jobs.JobRunner` that applies imports in
+        worker threads of this process (created on first use). A host calls
+        ``erpsync.jobs.start()`` when it starts (imports left ``importing`` by a
+        dead process are marked failed) and ``erpsync.jobs.shutdown()`` when it stops."""
+        with self._jobs_lock:
+            if self._jobs is None:
+                from .engine.jobs import JobRunner
+
+                self._jobs = JobRunner(lambda: self.engine)
+            return self._jobs
+
     def host_url(self, name: str, **params: Any) -> str | None:
         return self.pm.hook.erpsync_url(erpsync=self, name=name, params=params)
 
     def current_user(self, request: Any) -> CurrentUser | None:
         return self.pm.hook.erpsync_current_user(erpsync=self, request=request)
+
+    def csrf_token(self, request: Any) -> str | None:
+        """The session's anti-forgery token (:func:`erpsync.hookspecs.erpsync_csrf_token`),
+        or None when the host has no sessions."""
+        return self.pm.hook.erpsync_csrf_token(erpsync=self, request=request)
+
+    async def csrf_ok(self, request: Any) -> bool:
+        """Whether a state-changing ``request`` carries the session's token
+        (form field ``csrf_token``, header ``X-CSRF-Token``, or for a multipart
+        upload the ``csrf_token`` query parameter). True when the host has no
+        sessions: then only the ``Origin`` check protects the forms."""
+        from . import security
+
+        expected = self.csrf_token(request)
+        if expected is None:
+            return True
+        return security.csrf_matches(expected, await security.posted_csrf_token(request))
+
+    @pass_context
+    def _csrf_field(self, context: Any) -> Any:
+        from .security import csrf_input
+
+        request = context.get("request")
+        return csrf_input(self.csrf_token(request) if request is not None else None)
 
     def locale_for(self, request: Any) -> str:
         """``?lang=``, then the user's profile, then ``Accept-Language``, then the
@@ -134,8 +178,9 @@ class ErpSync:
 
         Every template gets ``request``, ``erpsync``, ``user`` (or None),
         ``url(name, query=None, **path_params)`` for erpsync routes,
-        ``host_url(name, **params)`` for the host's pages and ``static(path)``
-        for the dialogs' assets, besides ``ctx``.
+        ``host_url(name, **params)`` for the host's pages, ``static(path)``
+        for the dialogs' assets, ``csrf_field()`` (the hidden anti-forgery field
+        every POST form carries) and ``csrf_token()``, besides ``ctx``.
         """
         from starlette.responses import HTMLResponse
 
@@ -148,6 +193,8 @@ class ErpSync:
                 request, name, query=query, **params),
             "host_url": self.host_url,
             "static": lambda path: self.url_for(request, "erpsync_static", path=path),
+            # The bare token, for a multipart form's action (see csrf_ok).
+            "csrf_token": lambda: self.csrf_token(request) or "",
         }
         context.update(ctx)
         html = self.renderer.render(template, locale=locale, **context)

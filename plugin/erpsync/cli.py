@@ -6,9 +6,13 @@
 
     db upgrade | db current | db revision -m MESSAGE
     serve [--host H] [--port P]        demo [--port P]
-    connections add | list | test | remove
+    connections add | edit | list | test | remove
+    connector serve --connector NAME --config K=V --port P | connector openapi
     users add NAME [--admin] --password-stdin
     import --connection NAME --actor-type TYPE [--where FIELD OP VALUE ...] --yes [--json]
+    import --file PATH [--actor-type TYPE] [--mapping NAME] [--sheet NAME] --yes [--json]
+    import --connection NAME --actor-type TYPE --changed-since-last --yes
+    imports list | show ID | undo ID [--force] --yes | retry ID --yes
     i18n ...
 
 Exit codes: 0 success, 2 bad usage or bad input, 1 any other failure; errors
@@ -18,6 +22,7 @@ POSIX locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -40,7 +45,9 @@ from .cli_common import (
     raw_engine,
 )
 from .cli_connections import connections_group
+from .cli_connector import connector_group
 from .cli_import import import_command
+from .cli_imports import imports_group
 from .i18n import gettext, pgettext
 from .i18n import lazy_gettext as _l
 from .i18n_cli import i18n_group
@@ -64,6 +71,9 @@ class RootGroup(LazyHelpGroup):
                                   url=state.display_db_url(),
                                   reason=one_line(getattr(exc, "orig", None) or exc))) from exc
 
+
+#: Addresses of TLS proxies whose X-Forwarded-* headers the web server trusts.
+FORWARDED_ALLOW_IPS_ENV = "ERPSYNC_FORWARDED_ALLOW_IPS"
 
 DB_HELP = _l("Database URL (SQLAlchemy form, e.g. sqlite:///path/erpsync.sqlite or "
              "postgresql+psycopg://user@host/db). Default: ERPSYNC_DB, else erpsync.sqlite "
@@ -190,9 +200,17 @@ def _run_server(state: CliState, host: str, port: int) -> None:
     import uvicorn
 
     from .host.app import create_app
+    from .logging_setup import uvicorn_log_config
 
     app = create_app(db_url=state.resolved_db_url(), data_dir=state.resolved_data_dir())
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    # Behind a TLS proxy: trust its X-Forwarded-Proto/-For (Secure cookies, client
+    # addresses of the login throttle) only from the addresses named here.
+    trusted = os.environ.get(FORWARDED_ALLOW_IPS_ENV, "").strip()
+    # Logs: one JSON line per request and per import step (ERPSYNC_LOG_FORMAT=text
+    # for plain text); uvicorn's own access log is replaced by ours.
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(),
+                access_log=False, proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None)
 
 
 @main.command("serve", help=_l("Run the reference CRM host (web server)."))
@@ -298,7 +316,9 @@ def users_add(state: CliState, username: str, admin: bool, password_stdin: bool,
 
 
 main.add_command(connections_group)
+main.add_command(connector_group)
 main.add_command(import_command)
+main.add_command(imports_group)
 main.add_command(i18n_group)
 
 

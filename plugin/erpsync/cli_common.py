@@ -204,9 +204,11 @@ def ready_engine(state: CliState) -> Engine:
     one at an older revision is left alone with a hint to run ``erpsync db
     upgrade``, so that a schema change always is an explicit step.
     """
-    from . import migrate
+    from . import migrate, secrets
 
     engine = raw_engine(state)
+    # The key of ERP connection secrets lives in the data directory (or ERPSYNC_SECRET_KEY).
+    secrets.bind(engine, state.resolved_data_dir())
     try:
         at = migrate.current(engine)
         if at is None:
@@ -235,6 +237,8 @@ class Progress:
         self.quiet = quiet
         self.fancy = not quiet and _is_tty(self.stream)
         self._rich: Any = None
+        self._tasks: dict[str, Any] = {}
+        self._shown: dict[str, str] = {}
 
     def __enter__(self) -> Progress:
         if self.fancy:
@@ -269,6 +273,22 @@ class Progress:
             self._rich.console.print(str(message), markup=False, highlight=False)
         else:
             click.echo(str(message), file=self.stream)
+
+    def show(self, key: str, description: Any, done: int, total: int | None) -> None:
+        """The state of a long step known by ``key`` (such as an import's phases):
+        one bar per key on a terminal, else a line whenever ``description`` changes."""
+        if self.quiet:
+            return
+        text = str(description)
+        if self._rich is not None:
+            task = self._tasks.get(key)
+            if task is None:
+                self._tasks[key] = self._rich.add_task(text, total=total, completed=done)
+            else:
+                self._rich.update(task, description=text, completed=done, total=total)
+        elif self._shown.get(key) != text:
+            self._shown[key] = text
+            click.echo(text, file=self.stream)
 
     def count(self, items: Iterable[T], description: Any, done: Callable[[int], Any],
               total: int | None = None, every: int = 1000) -> Iterator[T]:

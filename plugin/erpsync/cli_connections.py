@@ -1,4 +1,7 @@
-"""``erpsync connections``: add, list, test and remove ERP connections."""
+"""``erpsync connections``: add, edit, list, test and remove ERP connections.
+
+Secrets (password-type config fields) are stored encrypted (:mod:`erpsync.secrets`)
+and masked in every listing."""
 
 from __future__ import annotations
 
@@ -22,9 +25,6 @@ from .connectors.base import ConnectorError, FieldAccess, FieldMeta
 from .i18n import gettext, localize, pgettext
 from .i18n import lazy_gettext as _l
 
-#: Config keys masked even when the connector is not installed (its field types unknown).
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key")
-
 
 def _classes() -> dict[str, type]:
     from .connectors.registry import connector_classes
@@ -36,7 +36,7 @@ def _classes() -> dict[str, type]:
 def _store(state: CliState) -> Any:
     from .connections import ConnectionStore
 
-    return ConnectionStore(state.engine())
+    return ConnectionStore(state.engine(), connector_classes=_classes())
 
 
 def connection_or_fail(store: Any, name: str) -> Any:
@@ -70,10 +70,16 @@ def connections_group() -> None:
         help=_l("Read this configuration value (a password, say) from a line of standard "
                 "input instead of the command line; repeat for more, one line each."))
 @option("--inactive", is_flag=True, help=_l("Add the connection switched off."))
+@option("--user", "scope_users", multiple=True, metavar="USERNAME",
+        help=_l("Only this user may use the connection; repeat for more (default: everyone)."))
+@option("--role", "scope_roles", multiple=True, metavar="ROLE",
+        help=_l("Users with this role (in hosts that have roles) may use the connection; "
+                "repeat for more."))
 @pass_state
 def connections_add(state: CliState, name: str, connector_name: str,
                     config_items: Sequence[str], stdin_keys: Sequence[str],
-                    inactive: bool) -> None:
+                    inactive: bool, scope_users: Sequence[str],
+                    scope_roles: Sequence[str]) -> None:
     from .connections import ConnectionError_
 
     classes = _classes()
@@ -88,7 +94,8 @@ def connections_add(state: CliState, name: str, connector_name: str,
     _check_config(cls, config)
     store = _store(state)
     try:
-        store.add(name, connector_name, config, active=not inactive)
+        store.add(name, connector_name, config, active=not inactive,
+                  scope=_scope(scope_users, scope_roles))
     except ConnectionError_ as exc:
         raise BadInput(exc.user_message) from exc
     # Translators: %(name)s is a connection name, %(connector)s a connector name.
@@ -131,12 +138,106 @@ def masked_config(record: Any, cls: Any | None) -> dict[str, Any]:
     its connector is not installed (field types unknown), keys that look like
     secrets are masked."""
     from .connections import secret_keys
+    from .secrets import looks_secret
 
+    keys = {k for k in record.config if looks_secret(k)}
     if cls is not None:
-        keys = secret_keys(cls.config_fields())
-    else:
-        keys = {k for k in record.config if any(w in k.lower() for w in _SECRET_WORDS)}
+        keys |= secret_keys(cls.config_fields())
     return record.masked_config(keys)
+
+
+def _scope(users: Sequence[str], roles: Sequence[str]) -> dict[str, list[str]] | None:
+    if not users and not roles:
+        return None
+    return {"users": list(users), "roles": list(roles)}
+
+
+@connections_group.command("edit", help=_l(
+    "Change an ERP connection: its name, configuration values, status or who may use it. "
+    "Values not given stay as they are. Activating, or changing an active connection, "
+    "runs its connection test first: nothing is saved when it fails. Example: erpsync "
+    "connections edit Tryton --config-stdin password --activate"))
+@click.argument("name")
+@option("--name", "new_name", metavar="NEW_NAME", help=_l("Rename the connection."))
+@option("--config", "config_items", multiple=True, metavar="KEY=VALUE",
+        help=_l("Set a configuration value; repeat for more."))
+@option("--config-stdin", "stdin_keys", multiple=True, metavar="KEY",
+        help=_l("Read this configuration value from a line of standard input; repeat for "
+                "more, one line each."))
+@option("--unset", "unset_keys", multiple=True, metavar="KEY",
+        help=_l("Remove a configuration value (the connector's default applies)."))
+@option("--activate/--deactivate", "active", default=None,
+        help=_l("Switch the connection on (after a passing test) or off."))
+@option("--user", "scope_users", multiple=True, metavar="USERNAME",
+        help=_l("Only these users may use the connection (replaces the list); repeat for "
+                "more."))
+@option("--role", "scope_roles", multiple=True, metavar="ROLE",
+        help=_l("Users with these roles may use the connection (replaces the list)."))
+@option("--everyone", is_flag=True, help=_l("Let everyone use the connection."))
+@pass_state
+def connections_edit(state: CliState, name: str, new_name: str | None,
+                     config_items: Sequence[str], stdin_keys: Sequence[str],
+                     unset_keys: Sequence[str], active: bool | None,
+                     scope_users: Sequence[str], scope_roles: Sequence[str],
+                     everyone: bool) -> None:
+    from .connections import ConnectionError_
+
+    store = _store(state)
+    record = connection_or_fail(store, name)
+    if everyone and (scope_users or scope_roles):
+        raise BadInput(gettext("Give either --everyone or --user/--role, not both."))
+    changes: dict[str, Any] = {}
+    config = dict(record.config)
+    updates = _parse_config(config_items)
+    for key in stdin_keys:
+        updates[key] = sys.stdin.readline().rstrip("\r\n")
+    if updates or unset_keys:
+        config.update(updates)
+        for key in unset_keys:
+            config.pop(key, None)
+        cls = _classes().get(record.connector)
+        if cls is not None:
+            _check_config(cls, config)
+        changes["config"] = config
+    if new_name is not None:
+        changes["name"] = new_name
+    if active is not None:
+        changes["active"] = active
+    if everyone:
+        changes["scope"] = None
+    elif scope_users or scope_roles:
+        changes["scope"] = _scope(scope_users, scope_roles)
+    if not changes:
+        raise BadInput(gettext("Nothing to change: give --config, --name, --activate, "
+                               "--deactivate, --user, --role or --everyone."))
+    will_be_active = changes.get("active", record.active)
+    if will_be_active and ("config" in changes or not record.active):
+        _test_or_fail(record.name, record.connector, config)
+    try:
+        updated = store.update(record.id, **changes)
+    except ConnectionError_ as exc:
+        raise BadInput(exc.user_message) from exc
+    # Translators: %(name)s is an ERP connection.
+    click.echo(gettext("ERP connection %(name)s changed.", name=updated.name))
+
+
+def _test_or_fail(name: str, connector_name: str, config: Mapping[str, Any]) -> None:
+    """Run the connection test; a :class:`Failure` (nothing saved) when it fails."""
+    from .connectors.registry import make_connector
+
+    try:
+        connector = make_connector(_classes(), connector_name, config)
+        result = connector.test()
+    except ConnectorError as exc:
+        result_message, technical = exc.user_message, exc.technical
+    else:
+        if result.ok:
+            return
+        result_message, technical = result.message, result.technical
+    # Translators: %(name)s is an ERP connection; %(reason)s why its test failed.
+    raise Failure(gettext("The connection test of %(name)s failed, so nothing was saved: "
+                          "%(reason)s", name=name,
+                          reason=_with_technical(result_message, technical)))
 
 
 @connections_group.command("list", help=_l("List the ERP connections (secrets masked)."))
@@ -150,6 +251,8 @@ def connections_list(state: CliState, as_json: bool) -> None:
         "connector": record.connector,
         "active": bool(record.active),
         "config": masked_config(record, classes.get(record.connector)),
+        # Only connections limited to some users or roles have a scope.
+        **({"scope": record.scope} if record.scope else {}),
     } for record in _store(state).list()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))

@@ -5,14 +5,19 @@ criteria, stage the matches (and the companies staged persons belong to),
 configure the import settings, preview, import. Everything the user typed is
 checked before anything is written: a bad connection, actor type, field,
 operator or value exits with code 2 and leaves the database as it was.
+
+With ``--file`` a CSV file or an Excel workbook is imported instead, through
+the same run (:mod:`erpsync.cli_file_import`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +28,7 @@ from .connectors.base import (
     ActorType,
     Connector,
     ConnectorError,
+    ErpActor,
     FieldMeta,
     FieldType,
     Operator,
@@ -66,6 +72,10 @@ PREVIEW_LABELS = {
 }
 
 
+#: stage(engine, import id, plan, progress) -> rows staged: a source's staging step.
+StageStep = Callable[[ImportEngine, int, Any, Progress], int]
+
+
 def _choices(enum_cls: Any) -> click.Choice:
     return click.Choice([member.value for member in enum_cls])
 
@@ -80,6 +90,8 @@ class ImportPlan:
     actor_type: ActorType
     restrictions: list[Restriction]
     settings: ImportSettings
+    #: --changed-since-last: stage the actors changed after this instead of searching.
+    since: datetime | None = None
 
 
 @click.command("import", cls=LazyHelpCommand, help=_l(
@@ -92,10 +104,18 @@ class ImportPlan:
     "isnot between oneof notoneof before after beforeOrEqual afterOrEqual. "
     "Example: erpsync import --connection Demo --actor-type customer "
     "--where POSTALCITY contains oslo --yes"))
-@option("--connection", "connection_name", required=True, metavar="NAME",
+@option("--connection", "connection_name", metavar="NAME",
         help=_l("Name of the ERP connection (see 'erpsync connections list')."))
-@option("--actor-type", required=True, type=_choices(ActorType),
-        help=_l("What to import."))
+@option("--file", "file_path", type=click.Path(dir_okay=False, path_type=Path),
+        metavar="PATH", help=_l("Import a CSV file or an Excel workbook (.xlsx) instead of "
+                                "searching an ERP connection."))
+@option("--sheet", metavar="NAME", help=_l("With --file: the sheet of the workbook to read "
+                                          "(default: the first)."))
+@option("--mapping", "mapping_name", metavar="NAME",
+        help=_l("With --file: a column mapping saved in the File dialog (default: columns "
+                "named by a field key or a known field name map themselves)."))
+@option("--actor-type", type=_choices(ActorType),
+        help=_l("What to import (with --file default: customer)."))
 @option("--where", "criteria", nargs=3, multiple=True, metavar="FIELD OP VALUE",
         help=_l("A search criterion; repeat for more (all must hold)."))
 @option("--match", type=_choices(CompanyMatch),
@@ -114,26 +134,51 @@ class ImportPlan:
         help=_l("Phone numbers: add new and keep existing, replace, or ignore (default: add)."))
 @option("--url-email", type=_choices(CommunicationRule),
         help=_l("URLs and e-mail addresses: add, replace or ignore (default: add)."))
+@option("--changed-since-last", is_flag=True, help=_l(
+    "Instead of --where: stage the actors of this type changed in the ERP since the last "
+    "import of this type from this connection (a few minutes more, to be safe)."))
 @option("--yes", "-y", is_flag=True, help=_l("Import; without it only the preview is shown."))
 @option("--json", "as_json", is_flag=True,
         help=_l("Print the result as one JSON object on standard output."))
 @option("--quiet", "-q", is_flag=True, help=_l("No progress output on standard error."))
 @pass_state
-def import_command(state: CliState, connection_name: str, actor_type: str,
+def import_command(state: CliState, connection_name: str | None, file_path: Path | None,
+                   sheet: str | None, mapping_name: str | None, actor_type: str | None,
                    criteria: Sequence[tuple[str, str, str]], match: str | None,
                    person_match: str | None, action: str | None, no_company: str | None,
                    list_values: str | None, phone: str | None, url_email: str | None,
-                   yes: bool, as_json: bool, quiet: bool) -> None:
+                   changed_since_last: bool, yes: bool, as_json: bool, quiet: bool) -> None:
     settings = ImportSettings.from_json({
         "company_match": match, "person_match": person_match,
         "company_action": action, "person_action": action, "no_company": no_company,
         "list_values": list_values, "phone": phone, "url_email": url_email,
     })
+    if (file_path is None) == (connection_name is None):
+        raise BadInput(gettext("Give either --connection NAME or --file PATH."))
+    if file_path is None and (sheet or mapping_name):
+        raise BadInput(gettext("--sheet and --mapping can only be used with --file."))
+    if file_path is not None and criteria:
+        raise BadInput(gettext("--where cannot be used with --file."))
+    if file_path is None and actor_type is None:
+        raise BadInput(gettext("Give --actor-type: customer, supplier or person."))
+    if changed_since_last and (file_path is not None or criteria):
+        raise BadInput(gettext("--changed-since-last cannot be used with --where or --file."))
     db = state.engine()
-    plan = plan_import(db, connection_name, ActorType(actor_type), criteria, settings)
     engine = ImportEngine(db, state.resolved_data_dir() / "backups")
     with Progress(quiet=quiet) as progress:
-        outcome = run_import(engine, plan, apply=yes, progress=progress)
+        if file_path is not None:
+            from .cli_file_import import SOURCE_KEY, plan_file_import, stage_file_plan
+
+            plan: Any = plan_file_import(db, file_path, sheet, actor_type, mapping_name,
+                                         settings, progress)
+            outcome = run_import(engine, plan, apply=yes, progress=progress,
+                                 source=SOURCE_KEY, stage=stage_file_plan)
+        else:
+            plan = plan_import(db, str(connection_name), ActorType(str(actor_type)), criteria,
+                               settings)
+            if changed_since_last:
+                plan.since = changed_since_or_fail(engine, plan)
+            outcome = run_import(engine, plan, apply=yes, progress=progress)
     if as_json:
         click.echo(json.dumps(outcome, ensure_ascii=False))
     else:
@@ -248,24 +293,28 @@ def _connector_message(exc: ConnectorError) -> str:
 # ------------------------------------------------------------------ running
 
 
-def run_import(engine: ImportEngine, plan: ImportPlan, apply: bool,
-               progress: Progress) -> dict[str, Any]:
+def run_import(engine: ImportEngine, plan: Any, apply: bool, progress: Progress, *,
+               source: str = SOURCE, stage: StageStep | None = None) -> dict[str, Any]:
     """Stage, preview and (when ``apply``) import; returns the JSON outcome.
 
+    ``plan`` is an :class:`ImportPlan` staged by searching its connection,
+    or another source's plan (with ``settings``) staged by ``stage``.
     A dry run, an empty search and any failure before the import discard the
     pending import, so nothing of it stays behind.
     """
-    import_id = engine.create_import(SOURCE, None)
+    import_id = engine.create_import(source, None)
     attempted = False  # a failed apply keeps its import, with the error, for the record
     try:
-        staged = _stage(engine, import_id, plan, progress)
+        staged = (stage or _stage)(engine, import_id, plan, progress)
         engine.save_settings(import_id, plan.settings)
         counts = engine.preview(import_id)
         skipped = _not_imported_sample(engine, import_id, counts)
         if apply and counts.checked:
             progress.note(gettext("Importing…"))
             attempted = True
-            result = engine.apply(import_id, None)
+            from .cli_imports import apply_with_progress
+
+            result = apply_with_progress(engine, import_id, progress)
             return _outcome(import_id, staged, counts, result, skipped)
         return _outcome(None, staged, counts, None, skipped, dry_run=not apply)
     except ConnectorError as exc:
@@ -286,10 +335,19 @@ def _discard(engine: ImportEngine, import_id: int) -> None:
 def _stage(engine: ImportEngine, import_id: int, plan: ImportPlan,
            progress: Progress) -> int:
     label = plan.actor_type.label
-    # Translators: %(type)s is an actor type such as "Customers"; %(name)s a connection.
-    searching = gettext("Searching %(type)s in %(name)s…", type=label, name=plan.connection_name)
+    if plan.since is not None:
+        # Translators: %(type)s is an actor type such as "Customers"; %(name)s a
+        # connection; %(date)s a date and time (UTC).
+        searching = gettext("Reading %(type)s changed since %(date)s in %(name)s…", type=label,
+                            name=plan.connection_name, date=plan.since.strftime("%Y-%m-%d %H:%M"))
+        found: Iterable[ErpActor] = _changed_actors(plan)
+    else:
+        # Translators: %(type)s is an actor type such as "Customers"; %(name)s a connection.
+        searching = gettext("Searching %(type)s in %(name)s…", type=label,
+                            name=plan.connection_name)
+        found = plan.connector.iter_search(plan.actor_type, plan.restrictions)
     actors = progress.count(
-        plan.connector.iter_search(plan.actor_type, plan.restrictions), searching,
+        found, searching,
         # Translators: %(num)s is a number of actors found in the ERP so far.
         done=lambda n: gettext("%(num)s actors found", num=n))
     result = engine.stage(import_id, plan.connection_id, actors)
@@ -300,6 +358,28 @@ def _stage(engine: ImportEngine, import_id: int, plan: ImportPlan,
         progress.note(gettext("%(num)s companies staged because staged persons belong to them",
                               num=parents))
     return staged + parents
+
+
+def changed_since_or_fail(engine: ImportEngine, plan: ImportPlan) -> datetime:
+    """Where --changed-since-last starts (:class:`BadInput` when the connection
+    never imported this actor type)."""
+    since = engine.changed_since_start(plan.connection_id, plan.actor_type.value)
+    if since is None:
+        # Translators: %(type)s is an actor type such as "Customers"; %(name)s a connection.
+        raise BadInput(gettext("There is no earlier import of %(type)s from %(name)s. "
+                               "Import them once without --changed-since-last.",
+                               type=plan.actor_type.label, name=plan.connection_name))
+    return since
+
+
+def _changed_actors(plan: ImportPlan) -> Iterable[ErpActor]:
+    assert plan.since is not None
+    try:
+        return plan.connector.changed_since(plan.actor_type, plan.since)
+    except NotImplementedError as exc:
+        # Translators: %(name)s is an ERP connection.
+        raise BadInput(gettext("The ERP connection %(name)s cannot list changed actors.",
+                               name=plan.connection_name)) from exc
 
 
 def _stage_parents(engine: ImportEngine, import_id: int, plan: ImportPlan,

@@ -39,6 +39,10 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     url = url or default_db_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if not url.startswith("sqlite"):
+        # Check a pooled connection before use: after a database restart the
+        # pool's old connections are replaced instead of failing one request each.
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)  # type: ignore[arg-type]
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -7,7 +7,8 @@ Two directions:
   :func:`erpsync_routes`, :func:`erpsync_template_dirs`.
 * **The host answers plugins** (``firstresult``: the first non-None answer wins,
   built-in defaults are ``trylast``): :func:`erpsync_setting`,
-  :func:`erpsync_current_user`, :func:`erpsync_import_engine`, :func:`erpsync_url`.
+  :func:`erpsync_current_user`, :func:`erpsync_import_engine`, :func:`erpsync_url`,
+  :func:`erpsync_csrf_token`.
 
 Every hook receives ``erpsync``, the :class:`erpsync.app.ErpSync` object that
 owns the plugin manager, so implementations can call other hooks through it.
@@ -57,6 +58,8 @@ def erpsync_setting(erpsync: Any, name: str) -> Any:
       tab); while it is on the ERP Sync import source is disabled.
     * ``"default_locale"`` (str): the host's default language.
     * ``"backup_dir"`` (str): where SQLite backups before an import go.
+    * ``"upload_dir"`` (str): where the File source keeps uploaded files until
+      they are staged (default: ``uploads`` next to ``backup_dir``).
     """
 
 
@@ -75,4 +78,15 @@ def erpsync_import_engine(erpsync: Any) -> Any:
 def erpsync_url(erpsync: Any, name: str, params: dict[str, Any]) -> str | None:
     """A URL of the host's own pages, for links from erpsync's dialogs. Names:
     ``"sync_settings"`` (Quote/Sync › Sync tab), ``"import_sources"`` (the
-    Import screen), ``"settings"`` (Settings and maintenance), ``"login"``."""
+    Import screen), ``"settings"`` (Settings and maintenance), ``"login"``,
+    ``"import_history"`` (past imports; the result page links to it)."""
+
+
+@hookspec(firstresult=True)
+def erpsync_csrf_token(erpsync: Any, request: Any) -> str | None:
+    """The anti-forgery token of the session behind ``request``: the same value
+    for every request of one session, random and secret. Every form of the
+    dialogs posts it as ``csrf_token`` and every POST to them must carry it.
+    Default (``trylast``): a token kept in ``request.session`` when the host uses
+    Starlette's ``SessionMiddleware``; None when there is no session (then the
+    dialogs rely on their ``Origin``/``Sec-Fetch-Site`` check alone)."""

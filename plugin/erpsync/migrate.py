@@ -46,6 +46,7 @@ class MigrationError(Exception):
 def target_metadata() -> MetaData:
     """:data:`erpsync.db.metadata` with every table declared on it."""
     from .engine import schema  # noqa: F401 - declares the engine's and CRM tables
+    from .filesource import schema as _file  # noqa: F401 - saved column mappings
     from .host import models  # noqa: F401 - declares the reference host's tables
 
     return dbmod.metadata

@@ -13,7 +13,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "erpsync.defaults",
     "erpsync.connectors.workbook",
     "erpsync.connectors.tryton",
+    "erpsync.connectors.remote",
     "erpsync.sources.erp",
+    "erpsync.sources.file",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,6 @@ from engine_helpers import (
 )
 from sqlalchemy import Engine, event, func, insert, select
 
-from erpsync.db import make_engine, metadata
 from erpsync.engine import apply as apply_module
 from erpsync.engine import normalize as nz
 from erpsync.engine.api import ImportEngine, ImportError_, StaleImportError
@@ -240,6 +240,7 @@ def test_selection_names_are_localized(engine: ImportEngine) -> None:
     assert name.startswith("Imported ") and name.endswith(": new actors")
 
 
+@pytest.mark.sqlite_only
 def test_backup_before_import(engine: ImportEngine, db: Engine, tmp_path: Path) -> None:
     add_company(db, "Before")
     result = run_import(engine, [customer("C1", NAME="After")])
@@ -249,6 +250,7 @@ def test_backup_before_import(engine: ImportEngine, db: Engine, tmp_path: Path) 
         assert copy.execute("SELECT name FROM company").fetchall() == [("Before",)]
 
 
+@pytest.mark.sqlite_only
 def test_only_the_newest_backups_are_kept(engine: ImportEngine, tmp_path: Path) -> None:
     engine.backup_keep = 2
     paths = [run_import(engine, [customer(f"C{i}", NAME=f"C{i}")]).backup_path
@@ -289,11 +291,9 @@ def test_delete_selection_members(engine: ImportEngine) -> None:
 
 
 # -- statement count ------------------------------------------------------------------------
-def _count_statements(tmp_path: Path, n: int) -> int:
+def _count_statements(db: Engine, tmp_path: Path, n: int) -> int:
     """Statements of stage + preview + apply of ``n`` companies and ``n`` persons, half
     of them already in the CRM (updated), with communications and list values."""
-    db = make_engine(f"sqlite:///{tmp_path / f'count{n}.sqlite'}")
-    metadata.create_all(db)
     with db.begin() as conn:
         conn.execute(insert(company), [
             {"id": i + 1, "name": f"Company {i}", **nz.company_keys(f"Company {i}", None, None)}
@@ -318,12 +318,13 @@ def _count_statements(tmp_path: Path, n: int) -> int:
     assert (result.new, result.updated) == (n // 2 + n + without_company, n // 2)
     assert len(companies(db)) == n + without_company
     assert len(persons(db)) == n
-    db.dispose()
     return len(statements)
 
 
-def test_statement_count_does_not_grow_with_rows(tmp_path: Path) -> None:
-    small, large = _count_statements(tmp_path, 200), _count_statements(tmp_path, 2000)
+def test_statement_count_does_not_grow_with_rows(new_db: Callable[[], Engine],
+                                                 tmp_path: Path) -> None:
+    small = _count_statements(new_db(), tmp_path, 200)
+    large = _count_statements(new_db(), tmp_path, 2000)
     print(f"statements: {small} for 200 rows, {large} for 2,000 rows")
     assert small == large
     assert small < 200  # a handful of set statements, nowhere near one per row

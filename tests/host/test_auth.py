@@ -37,7 +37,7 @@ def test_unknown_user_gets_the_same_message(client: TestClient) -> None:
 
 def test_login_without_the_form_token_is_refused(client: TestClient) -> None:
     response = client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert client.get("/settings").status_code == 303
 
 
@@ -64,7 +64,7 @@ def test_logout_ends_the_session(admin_client: TestClient) -> None:
 
 
 def test_logout_needs_the_form_token(admin_client: TestClient) -> None:
-    assert admin_client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert admin_client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
     assert admin_client.get("/settings").status_code == 200
 
 
@@ -72,7 +72,7 @@ def test_login_starts_a_fresh_session(client: TestClient) -> None:
     before = csrf_from(client.get("/login").text)
     login(client, *ADMIN)
     # The token of the anonymous session is gone with it.
-    assert client.post("/logout", data={"csrf_token": before}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": before}).status_code == 403
     after = csrf_from(client.get("/settings").text)
     assert after != before
     assert client.post("/logout", data={"csrf_token": after}).status_code == 303

@@ -92,7 +92,7 @@ def test_sync_form_needs_the_token(app: Starlette, admin_client: TestClient) -> 
 
     response = admin_client.post("/settings/quote-sync",
                                  data={"tab": "sync", "erp_sync_enabled": "1"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert get_setting(app.state.db, "erp_sync_enabled") is False
 
 

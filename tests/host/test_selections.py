@@ -95,7 +95,7 @@ def test_delete_asks_first_then_deletes(app: Starlette, admin_client: TestClient
     # Without the confirmation field (or the token) nothing happens.
     admin_client.post(f"/settings/selections/{sel}/delete", data={"csrf_token": token})
     assert admin_client.post(f"/settings/selections/{sel}/delete",
-                             data={"confirm": "yes"}).status_code == 400
+                             data={"confirm": "yes"}).status_code == 403
     assert count(db, company) == 3
 
     response = admin_client.post(f"/settings/selections/{sel}/delete",

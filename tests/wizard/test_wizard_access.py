@@ -11,7 +11,7 @@ from wizard_helpers import form, location, text_of
 
 def wizard_routes(erpsync) -> list[tuple[str, str]]:
     """(method, path) of every route of the erpsync app, path params filled in."""
-    params = {"import_id": 1, "selection_id": 1}
+    params = {"import_id": 1, "selection_id": 1, "page": "import-from-erp"}
     found = []
     for route in erpsync.asgi_app().routes:
         if not isinstance(route, Route):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
-from wizard_helpers import form, location, text_of, values_of
+from wizard_helpers import follow_to_result, form, location, text_of, values_of
 
-from erpsync.engine.api import ImportError_
+from erpsync.engine import api as api_module
 from erpsync.engine.schema import company, erp_link
 from erpsync.engine.settings import Action, ImportSettings
-from erpsync.i18n import lazy_gettext
 
 
 @pytest.fixture
@@ -145,8 +145,10 @@ def test_import_applies_the_checked_rows_and_shows_both_lists(admin, app, engine
     page = previewed(admin, import_id)
     rows = values_of(page, "row")
     unwanted = rows[0]
-    result = location(admin.post(f"/erpsync/imports/{import_id}/apply", data=form(
+    progress = location(admin.post(f"/erpsync/imports/{import_id}/apply", data=form(
         [*[("row", r) for r in rows], *[("checked", r) for r in rows if r != unwanted]])))
+    assert progress == f"/erpsync/imports/{import_id}/progress"  # the import runs as a job
+    result = follow_to_result(admin, progress)
     assert result == f"/erpsync/imports/{import_id}/result"
     imp = engine.get_import(import_id)
     assert imp["state"] == "done"
@@ -167,12 +169,13 @@ def test_double_submit_imports_once(admin, app, engine, import_id):
     data = form([*[("row", r) for r in values_of(page, "row")],
                  *[("checked", r) for r in values_of(page, "row")]])
     before = linked_companies(app)
-    assert location(admin.post(f"/erpsync/imports/{import_id}/apply", data=data)) == \
-        f"/erpsync/imports/{import_id}/result"
+    first = location(admin.post(f"/erpsync/imports/{import_id}/apply", data=data))
+    assert follow_to_result(admin, first) == f"/erpsync/imports/{import_id}/result"
     after_first = linked_companies(app)
     assert after_first == before + 4
 
-    second = location(admin.post(f"/erpsync/imports/{import_id}/apply", data=data))
+    second = follow_to_result(
+        admin, location(admin.post(f"/erpsync/imports/{import_id}/apply", data=data)))
     assert second == f"/erpsync/imports/{import_id}/result?notice=already"
     assert linked_companies(app) == after_first
     assert "This import was already run" in text_of(admin.get(second).text)
@@ -202,8 +205,9 @@ def test_two_tabs_importing_at_once_import_once(app, admin, engine, import_id):
             thread.start()
         for thread in threads:
             thread.join(60)
-    assert sorted(answers) == [f"/erpsync/imports/{import_id}/result",
-                               f"/erpsync/imports/{import_id}/result?notice=already"]
+    assert sorted(answers) == [f"/erpsync/imports/{import_id}/progress",
+                               f"/erpsync/imports/{import_id}/progress?notice=already"]
+    follow_to_result(admin, answers[0])
     with app.state.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(company)
                             .where(company.c.name == "Vermeulen ICT B.V.")).scalar_one() == 1
@@ -214,17 +218,22 @@ def test_failed_import_says_nothing_changed_and_keeps_the_work(
         admin, engine, import_id, monkeypatch):
     previewed(admin, import_id)
 
-    def broken_apply(*args, **kwargs):
-        raise ImportError_(lazy_gettext("The backup before the import failed."), "disk full")
+    def broken_backup(*args, **kwargs):
+        raise OSError("disk full")
 
-    monkeypatch.setattr(engine, "apply", broken_apply)
-    response = admin.post(f"/erpsync/imports/{import_id}/apply")
-    assert response.status_code == 500
+    monkeypatch.setattr(api_module, "backup_database", broken_backup)
+    progress = location(admin.post(f"/erpsync/imports/{import_id}/apply"))
+    deadline = time.monotonic() + 60
+    while engine.get_import(import_id)["state"] == "importing":
+        assert time.monotonic() < deadline, "the import job did not end"
+        time.sleep(0.05)
+    response = admin.get(progress)
+    assert response.status_code == 200
     text = text_of(response.text)
     assert "Nothing was changed in the CRM." in text
-    assert "The backup before the import failed." in text
+    assert "The database could not be backed up" in text
     assert "disk full" in text
-    assert f'href="/erpsync/imports/{import_id}/preview"' in response.text
+    assert f'action="/erpsync/imports/{import_id}/retry"' in response.text
     assert engine.staged_count(import_id) == 5
 
 
@@ -234,8 +243,9 @@ def test_failed_import_says_nothing_changed_and_keeps_the_work(
 def test_plugin_selection_page_lists_and_deletes_after_confirmation(admin, engine, import_id):
     page = previewed(admin, import_id)
     rows = values_of(page, "row")
-    location(admin.post(f"/erpsync/imports/{import_id}/apply",
-                        data=form([*[("row", r) for r in rows], *[("checked", r) for r in rows]])))
+    follow_to_result(admin, location(admin.post(
+        f"/erpsync/imports/{import_id}/apply",
+        data=form([*[("row", r) for r in rows], *[("checked", r) for r in rows]]))))
     selection_id = engine.get_import(import_id)["new_selection_id"]
     detail = admin.get(f"/erpsync/selections/{selection_id}")
     assert detail.status_code == 200
@@ -287,7 +297,8 @@ def test_every_step_renders_in_dutch_and_norwegian(admin, engine, import_id, lan
     preview = admin.get(f"/erpsync/imports/{import_id}/preview", headers=headers)
     assert preview.status_code == 200 and preview.headers["content-language"] == code
     rows = values_of(preview.text, "row")
-    location(admin.post(f"/erpsync/imports/{import_id}/apply", headers=headers,
-                        data=form([*[("row", r) for r in rows], *[("checked", r) for r in rows]])))
+    follow_to_result(admin, location(admin.post(
+        f"/erpsync/imports/{import_id}/apply", headers=headers,
+        data=form([*[("row", r) for r in rows], *[("checked", r) for r in rows]]))))
     result = admin.get(f"/erpsync/imports/{import_id}/result", headers=headers)
     assert result.status_code == 200 and "Rutger Bos" in result.text

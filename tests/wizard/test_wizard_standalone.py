@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
-from wizard_helpers import location, text_of, values_of
+from wizard_helpers import follow_to_result, location, text_of, values_of
 
 from erpsync import hookimpl
 from erpsync.app import CurrentUser, ErpSync
@@ -89,8 +89,9 @@ def test_result_links_to_the_plugins_own_selection_page(mini):
     import_id = engine.open_import("erp", 7)
     location(client.post(f"/erp-import/imports/{import_id}/settings", data={}))
     rows = values_of(client.get(f"/erp-import/imports/{import_id}/preview").text, "row")
-    location(client.post(f"/erp-import/imports/{import_id}/apply",
-                         data={"row": rows, "checked": rows}))
+    progress = location(client.post(f"/erp-import/imports/{import_id}/apply",
+                                    data={"row": rows, "checked": rows}))
+    assert follow_to_result(client, progress) == f"/erp-import/imports/{import_id}/result"
     selection_id = engine.get_import(import_id)["new_selection_id"]
     result = client.get(f"/erp-import/imports/{import_id}/result")
     assert f'href="/erp-import/selections/{selection_id}"' in result.text

@@ -21,6 +21,10 @@ def login(client: TestClient, username: str, password: str) -> None:
     response = client.post("/login", data={"username": username, "password": password,
                                            "next": "/settings", "csrf_token": token.group(1)})
     assert response.status_code == 303, response.text
+    # erpsync's dialogs want the session's CSRF token on every POST (erpsync.security).
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/settings").text)
+    assert token, "no csrf_token on /settings"
+    client.headers["X-CSRF-Token"] = token.group(1)
 
 
 def form(pairs: Iterable[tuple[str, Any]] | Mapping[str, Any]) -> dict[str, list[str]]:
@@ -47,3 +51,21 @@ def values_of(page: str, name: str) -> list[str]:
 def location(response: Any) -> str:
     assert response.status_code == 303, (response.status_code, text_of(response.text)[:500])
     return response.headers["location"]
+
+
+def follow_to_result(client: TestClient, url: str, timeout: float = 60.0) -> str:
+    """The result URL of an import job: follows its progress page (which
+    answers 200 while the job runs and redirects once it is finished)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while "/result" not in url:
+        response = client.get(url)
+        if response.status_code == 303:
+            url = response.headers["location"]
+            continue
+        assert response.status_code == 200, text_of(response.text)[:500]
+        assert '/retry"' not in response.text, "the import failed: " + text_of(response.text)
+        assert time.monotonic() < deadline, "the import did not finish in time"
+        time.sleep(0.05)
+    return url

@@ -233,6 +233,12 @@ class Connector:
         """The fields of a connection's configuration form."""
         return []
 
+    @classmethod
+    def config_list_items(cls, list_name: str) -> list[ListItem]:
+        """Choices of a list-type config field (its ``list_name``); the
+        connection form shows a text box when there are none."""
+        return []
+
     def test(self) -> TestResult:
         """Check the connection (reachable, credentials right)."""
         return TestResult(ok=True, message=lazy_gettext("Connection OK"))

@@ -150,14 +150,19 @@ class TrytonRpc:
 
     def server_version(self) -> str:
         """``common.server.version`` (no database, no login)."""
-        return str(self._post(f"{self.url}/rpc/", "common.server.version", [], auth=None))
+        try:
+            return str(self._post(f"{self.url}/rpc/", "common.server.version", [], auth=None))
+        except _SessionRejected as exc:  # 401 without a session: not how Tryton answers
+            raise self._not_tryton(str(exc)) from None
 
     def login(self) -> int:
         """Open a session; returns the user id."""
         params = [self.user, {"password": self._password}, "en"]
         result = self._post(self.endpoint, "common.db.login", params, auth=None, login=True)
-        if not (isinstance(result, list) and len(result) >= 2):
-            raise self._wrong_credentials(f"common.db.login returned {result!r}")
+        if not (isinstance(result, list) and len(result) >= 2
+                and isinstance(result[0], int) and not isinstance(result[0], bool)
+                and isinstance(result[1], str) and result[1]):
+            raise self._wrong_credentials(f"common.db.login returned {_snippet(repr(result))}")
         uid, token = result[0], result[1]
         self._auth = "Session " + base64.b64encode(
             f"{self.user}:{uid}:{token}".encode()).decode()
@@ -310,6 +315,7 @@ class TrytonRpc:
     def _fault(self, error: Any, method: str, login: bool) -> ConnectorError:
         technical = f"{method}: Tryton error {_snippet(repr(error), 1000)}"
         name = error[0] if isinstance(error, list) and error else None
+        name = name if isinstance(name, str) else None  # any JSON may come back
         args = error[1] if isinstance(error, list) and len(error) > 1 else None
         if login or name == "LoginException":
             return self._wrong_credentials(technical)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,9 @@ from sqlalchemy import Engine, delete
 
 from ..connectors.base import ActorType, ErpActor
 from ..i18n import lazy_gettext
-from . import reading, runs, selections, staging
-from .apply import apply_rows
+from ..logging_setup import log_import_step
+from . import history, jobs, reading, runs, selections, staging, undo
+from .apply import APPLY_STEPS, apply_rows
 from .backup import DEFAULT_KEEP, backup_database
 from .preview import classify
 from .results import (
@@ -46,7 +48,7 @@ from .results import (
 from .schema import staged_actor as sa
 from .settings import ImportSettings
 from .sqlutil import utcnow
-from .states import DONE, FAILED, IMPORTING, PENDING, PREVIEWED, STAGING
+from .states import DONE, FAILED, PENDING, PREVIEWED, STAGING
 
 __all__ = [
     "ActorSummary", "FieldChange", "ImportEngine", "ImportError_", "ImportResult",
@@ -147,6 +149,8 @@ class ImportEngine:
                 added = staging.count_staged(conn, import_id) - before
                 if added:
                     runs.mark_outdated(conn, import_id)
+        log_import_step(import_id, "stage", added=added, offered=offered,
+                        via_parent=via_parent)
         if via_parent:
             return StageResult(added=0, already=offered - added, parents_added=added)
         return StageResult(added=added, already=offered - added)
@@ -210,7 +214,9 @@ class ImportEngine:
                 runs.require_pending(conn, import_id)
                 classify(conn, import_id, runs.settings_of(conn, import_id), self.batch_size)
                 runs.set_state(conn, import_id, PREVIEWED, expected=PENDING)
-                return reading.counts(conn, import_id)
+                counts = reading.counts(conn, import_id)
+            log_import_step(import_id, "preview")
+            return counts
         except ImportError_:
             raise
         except Exception as exc:
@@ -235,58 +241,121 @@ class ImportEngine:
             reading.set_checked(conn, import_id, staged_ids, checked)
 
     # -- apply -----------------------------------------------------------------
-    def apply(self, import_id: int, user_id: int | None) -> ImportResult:
+    def claim_import(self, import_id: int, worker: str | None = None, *,
+                     retry: bool = False) -> str:
+        """Compare-and-set a pending import (a failed one with ``retry``) to
+        ``importing`` for ``worker`` (default: this process, :func:`.jobs.worker_id`);
+        returns the state it was in. Of two concurrent claims (double submit,
+        two tabs, two host processes) one wins; the other gets
+        :class:`StaleImportError`. A retry first marks an import whose worker
+        died as failed."""
+        if retry:
+            jobs.recover_interrupted(self.db, import_id)
+        mine = jobs.register(import_id)
+        try:
+            with self._write() as conn:
+                return jobs.claim(conn, import_id, worker or jobs.worker_id(), retry=retry)
+        except BaseException:
+            if mine:  # another thread of this process may be running it
+                jobs.unregister(import_id)
+            raise
+
+    def apply(self, import_id: int, user_id: int | None,
+              progress: jobs.ProgressReporter | None = None, *,
+              claimed: str | None = None, worker: str | None = None,
+              retry: bool = False) -> ImportResult:
         """Import the checked rows in one transaction after a backup. Raises
         :class:`StaleImportError` when the import is not pending any more, and
-        :class:`ImportError_` (state ``failed``, nothing written) when it fails."""
-        with self._write() as conn:
-            observed = runs.require_pending(conn, import_id)
-            # Compare-and-set: of two concurrent submits, one wins.
-            if not runs.set_state(conn, import_id, IMPORTING, expected=(observed,),
-                                  started_at=utcnow()):
-                raise StaleImportError(runs.MSG_NOT_PENDING, f"import {import_id} changed")
+        :class:`ImportError_` (state ``failed`` with an ``error_code``, nothing
+        written) when it fails.
+
+        ``claimed``: the state :meth:`claim_import` returned when the caller
+        claimed the import itself (a job runner); else apply claims it.
+        ``retry``: import a failed import again (its preview runs again first;
+        unchecked rows stay unchecked).
+        ``progress`` reports the phases (default: to ``import_run`` only).
+        """
+        worker = worker or jobs.worker_id()
+        own_claim = claimed is None
+        observed = (self.claim_import(import_id, worker, retry=retry) if claimed is None
+                    else claimed)
+        report = progress or jobs.ProgressReporter(self.db, import_id)
+        try:
+            return self._apply_claimed(import_id, user_id, observed, report, worker)
+        except ImportError_:
+            raise
+        except Exception as exc:  # between the phases (e.g. reading the settings)
+            log.exception("import %s failed", import_id)
+            code = jobs.failure_code(exc)
+            self._fail(import_id, exc, code, worker)
+            raise ImportError_(jobs.failure_message(code), repr(exc)) from exc
+        finally:
+            if own_claim:
+                jobs.unregister(import_id)
+
+    def _apply_claimed(self, import_id: int, user_id: int | None, observed: str,
+                       report: jobs.ProgressReporter, worker: str) -> ImportResult:
         settings = self.get_settings(import_id)
         try:
             if observed == STAGING:  # settings or rows changed since the preview
+                report.phase(jobs.PREVIEW, 0, 1)
                 with self._write() as conn:
                     classify(conn, import_id, settings, self.batch_size)
+            elif observed == FAILED:  # a retry: the CRM may have changed meanwhile
+                report.phase(jobs.PREVIEW, 0, 1)
+                with self._write() as conn:
+                    jobs.reclassify_keeping_checks(conn, import_id, settings, self.batch_size)
         except Exception as exc:
-            self._fail(import_id, exc)
+            log.exception("preview before import %s failed", import_id)
+            self._fail(import_id, exc, jobs.PREVIEW_FAILED, worker)
             raise ImportError_(MSG_PREVIEW_FAILED, repr(exc)) from exc
 
+        log_import_step(import_id, "backup", worker=worker, observed=observed)
+        report.phase(jobs.BACKUP, 0, 1)
         try:
             backup_path = backup_database(self.db, self.backup_dir, import_id, self.backup_keep)
         except Exception as exc:
             log.exception("backup before import %s failed", import_id)
-            with self._write() as conn:  # nothing happened: the import stays pending
-                runs.set_state(conn, import_id, STAGING, expected=(IMPORTING,))
+            self._fail(import_id, exc, jobs.BACKUP_FAILED, worker)  # Retry tries again
             raise ImportError_(MSG_BACKUP_FAILED, repr(exc)) from exc
-        if backup_path is not None:
-            with self._write() as conn:
-                runs.set_state(conn, import_id, IMPORTING, backup_path=str(backup_path))
 
+        log_import_step(import_id, "apply", worker=worker)
+        report.phase(jobs.APPLY, 0, APPLY_STEPS)
         now = utcnow()
         try:
             with self._write() as conn:
-                counts = apply_rows(conn, import_id, settings, now, self.batch_size)
+                counts = apply_rows(conn, import_id, settings, now, self.batch_size,
+                                    on_step=report.step)
                 new_id, updated_id = selections.create_import_selections(
                     conn, import_id, user_id, now, counts.new, counts.updated)
                 runs.set_state(conn, import_id, DONE, finished_at=utcnow(),
                                new_count=counts.new, updated_count=counts.updated,
                                skipped_count=counts.skipped, new_selection_id=new_id,
-                               updated_selection_id=updated_id)
+                               updated_selection_id=updated_id,
+                               backup_path=str(backup_path) if backup_path else None,
+                               progress_phase=jobs.PHASE_DONE, progress_done=APPLY_STEPS,
+                               progress_total=APPLY_STEPS, progress_at=utcnow())
         except Exception as exc:
             log.exception("import %s failed", import_id)
-            self._fail(import_id, exc)
-            raise ImportError_(MSG_IMPORT_FAILED, repr(exc)) from exc
+            code = jobs.failure_code(exc)
+            self._fail(import_id, exc, code, worker)
+            message = MSG_IMPORT_FAILED if code == jobs.ERROR else jobs.failure_message(code)
+            raise ImportError_(message, repr(exc)) from exc
+        report.step(APPLY_STEPS, APPLY_STEPS)
+        log_import_step(import_id, "done", new=counts.new, updated=counts.updated,
+                        skipped=counts.skipped)
         return ImportResult(import_id=import_id, new=counts.new, updated=counts.updated,
                             skipped=counts.skipped, new_selection_id=new_id,
                             updated_selection_id=updated_id, backup_path=backup_path)
 
-    def _fail(self, import_id: int, exc: BaseException) -> None:
-        with self._write() as conn:
-            runs.set_state(conn, import_id, FAILED, finished_at=utcnow(),
-                           error=f"{type(exc).__name__}: {exc}"[:4000])
+    def _fail(self, import_id: int, exc: BaseException, code: str = jobs.ERROR,
+              worker: str | None = None) -> None:
+        """State ``failed`` with the reason; retried a few times when the
+        database is locked (the failure may be that very lock)."""
+        log_import_step(import_id, "failed", logging.WARNING, code=code,
+                        error=type(exc).__name__)
+        jobs.mark_failed_retrying(self.db, import_id, code,
+                                  f"{type(exc).__name__}: {exc}", worker=worker)
 
     # -- results and selections --------------------------------------------
     def selection_members(self, selection_id: int, offset: int = 0,
@@ -305,3 +374,43 @@ class ImportEngine:
         with self._write() as conn:
             return selections.delete_selection_members(conn, selection_id)
 
+    # -- jobs, undo and history (see .jobs, .undo, .history) ----------------------
+    def read_progress(self, import_id: int) -> jobs.ProgressSnapshot:
+        """State and job progress of an import (raises :class:`ImportError_` if unknown)."""
+        return jobs.read_progress(self.db, import_id)
+
+    def recover_interrupted(self, import_id: int | None = None) -> list[int]:
+        """Mark imports stuck in ``importing`` whose worker is gone as failed."""
+        return jobs.recover_interrupted(self.db, import_id)
+
+    def undo_plan(self, import_id: int) -> undo.UndoPlan:
+        """What :meth:`undo_import` would restore and remove, and its conflicts."""
+        with self.db.connect() as conn:
+            return undo.plan_undo(conn, import_id)
+
+    def undo_import(self, import_id: int, user_id: int | None,
+                    force: bool = False) -> undo.UndoResult:
+        """Undo a done import after a backup (raises :class:`.undo.UndoRefused`
+        on conflicts unless ``force``)."""
+        return undo.undo_import(self.db, import_id, user_id, force=force,
+                                backup_dir=self.backup_dir, backup_keep=self.backup_keep)
+
+    def list_imports(self, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+        """One page of past imports, newest first (see :func:`.history.list_imports`)."""
+        with self.db.connect() as conn:
+            return history.list_imports(conn, offset, limit)
+
+    def count_imports(self) -> int:
+        with self.db.connect() as conn:
+            return history.count_imports(conn)
+
+    def import_record(self, import_id: int) -> dict[str, Any] | None:
+        """One import for the history's detail page, or None."""
+        with self.db.connect() as conn:
+            return history.get_import(conn, import_id)
+
+    def changed_since_start(self, connection_id: int, actor_type: str) -> datetime | None:
+        """Where "re-import changed since the last import" of ``actor_type`` from
+        the connection starts (None: no such import yet)."""
+        with self.db.connect() as conn:
+            return history.changed_since_start(conn, connection_id, actor_type)

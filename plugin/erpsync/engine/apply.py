@@ -12,6 +12,7 @@ staging table without reading ids back row by row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     null,
     or_,
     select,
@@ -62,6 +64,7 @@ from .schema import (
 )
 from .settings import Action, CommunicationRule, ImportSettings, ListValues, PersonMatch
 from .sqlutil import (
+    bulk_work,
     dialect_insert,
     fix_sequences,
     json_array_agg,
@@ -81,6 +84,10 @@ from .states import (
 )
 
 sa = staged_actor
+#: Company key column -> the column it is the key of (staged rows have the same keys).
+_COMPANY_KEY_COLUMNS = {"name_key": "name", "dept_key": "department", "vat_key": "vatno"}
+#: The person columns ``person.name_key`` is made of.
+_PERSON_NAME_COLUMNS = ("firstname", "middlename", "lastname")
 
 
 @dataclass
@@ -145,6 +152,13 @@ def _list_value(lf: ListField, rule: ListValues) -> Any:
     return case((key.is_(None), null()), else_=func.coalesce(lookup, default))
 
 
+def _takes_new(current: Any, new: Any, mode: Action) -> Any:
+    """True where :func:`_merged` takes the ERP's value."""
+    if mode is Action.MERGE:
+        return and_(func.coalesce(current, "") == "", new.is_not(None))
+    return new.is_not(None)
+
+
 def _merged(current: Any, new: Any, mode: Action) -> Any:
     """Merge fills empty fields; Replace takes every value the ERP gives."""
     if mode is Action.MERGE:
@@ -192,14 +206,20 @@ def _insert_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
 def _update_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
                       now: datetime) -> None:
     mode = update_mode(settings, COMPANY)
-    values = {col: _merged(company.c[col], new, mode)
-              for col, new in _column_values(COMPANY_FIELDS, COMPANY_COLUMNS).items()}
+    new_values = _column_values(COMPANY_FIELDS, COMPANY_COLUMNS)
+    values = {col: _merged(company.c[col], new, mode) for col, new in new_values.items()}
     for lf in LIST_FIELDS:
         current, new = company.c[lf.column], _list_value(lf, settings.list_values)
         if mode is Action.MERGE:
             values[lf.column] = case((current.is_(None), new), else_=current)
         else:
             values[lf.column] = case((sa.c[lf.key_column].is_(None), current), else_=new)
+    # The match keys in the same statement: a value taken from the ERP brings
+    # its staged key (computed from the same, equally cut value), a kept value
+    # keeps its key.
+    for key_column, column in _COMPANY_KEY_COLUMNS.items():
+        values[key_column] = case((_takes_new(company.c[column], new_values[column], mode),
+                                   sa.c[key_column]), else_=company.c[key_column])
     values["updated_at"] = _now(now)
     conn.execute(company.update().where(company.c.id == sa.c.target_id, rows.updated(COMPANY))
                  .values(values))
@@ -242,8 +262,17 @@ def _insert_persons(conn: Connection, rows: _Rows, now: datetime) -> None:
 def _update_persons(conn: Connection, rows: _Rows, settings: ImportSettings,
                     now: datetime) -> None:
     mode = update_mode(settings, PERSON)
-    values = {col: _merged(person.c[col], new, mode)
-              for col, new in _column_values(PERSON_FIELDS, PERSON_COLUMNS).items()}
+    new_values = _column_values(PERSON_FIELDS, PERSON_COLUMNS)
+    values = {col: _merged(person.c[col], new, mode) for col, new in new_values.items()}
+    # The name key: kept when no part of the name changes, the staged key when
+    # the name is the ERP's; NULL (recomputed afterwards) for a mix of both.
+    parts = [(person.c[col], new_values[col]) for col in _PERSON_NAME_COLUMNS]
+    values["name_key"] = case(
+        (not_(or_(*[_takes_new(current, new, mode) for current, new in parts])),
+         person.c.name_key),
+        (and_(*[_merged(current, new, mode).is_not_distinct_from(new) for current, new in parts]),
+         sa.c.name_key),
+        else_=null())
     current, new = person.c.company_id, sa.c.company_target_id
     values["company_id"] = (func.coalesce(current, new) if mode is Action.MERGE
                             else func.coalesce(new, current))
@@ -273,10 +302,11 @@ def _update_communications(conn: Connection, rows: _Rows, settings: ImportSettin
         given = and_(rows.any_updated, sa.c[column].is_not(None))
         owner = and_(m.owner_type == sa.c.kind, m.owner_id == sa.c.target_id, m.kind == kind)
         if rule is CommunicationRule.REPLACE:
-            conn.execute(delete(communication).where(
-                m.kind == kind,
-                exists().where(given, sa.c.kind == m.owner_type, sa.c.target_id == m.owner_id,
-                               sa.c[key_column] != m.value_key)))
+            # Driven from the import's staged rows into the owner index (an
+            # EXISTS per communication row would scan the staging table each time).
+            doomed = (select(m.id).select_from(sa.join(communication, owner))
+                      .where(given, sa.c[key_column] != m.value_key))
+            conn.execute(delete(communication).where(m.id.in_(doomed)))
         next_rank = select(func.coalesce(func.max(m.rank), 0) + 1).where(owner).scalar_subquery()
         conn.execute(insert(communication).from_select(
             ["owner_type", "owner_id", "kind", "value", "value_key", "rank"],
@@ -319,12 +349,20 @@ def _upsert_links(conn: Connection, import_id: int, rows: _Rows) -> None:
     conn.execute(stmt)
 
 
-def _refresh_updated_keys(conn: Connection, rows: _Rows, batch_size: int) -> None:
+def _refresh_missing_keys(conn: Connection, rows: _Rows, batch_size: int) -> None:
+    """Compute the keys the updates could not take from staging (a person's name
+    mixing kept and new parts; a CRM row that had no keys): usually none."""
+    c, p = company.c, person.c
     refresh_company_keys(conn, company_key_query().select_from(
-        company.join(sa, sa.c.target_id == company.c.id)).where(rows.updated(COMPANY)),
+        company.join(sa, sa.c.target_id == c.id)).where(
+        rows.updated(COMPANY), or_(and_(c.name.is_not(None), c.name_key.is_(None)),
+                                   and_(c.department.is_not(None), c.dept_key.is_(None)),
+                                   and_(c.vatno.is_not(None), c.vat_key.is_(None)))),
         batch_size)
     refresh_person_keys(conn, person_key_query().select_from(
-        person.join(sa, sa.c.target_id == person.c.id)).where(rows.updated(PERSON)),
+        person.join(sa, sa.c.target_id == p.id)).where(
+        rows.updated(PERSON), p.name_key.is_(None),
+        or_(p.firstname.is_not(None), p.lastname.is_not(None))),
         batch_size)
 
 
@@ -343,39 +381,60 @@ def _counts(conn: Connection, rows: _Rows) -> AppliedCounts:
     return AppliedCounts(new=new + created, updated=updated, skipped=total - new - updated)
 
 
+#: How many steps :func:`apply_rows` reports to ``on_step`` (progress of the apply).
+APPLY_STEPS = 5
+
+
 def apply_rows(conn: Connection, import_id: int, settings: ImportSettings,
-               now: datetime, batch_size: int) -> AppliedCounts:
+               now: datetime, batch_size: int,
+               on_step: Callable[[int, int], None] | None = None) -> AppliedCounts:
     """Write the checked rows of a previewed import into the CRM (caller's transaction).
 
     Sets ``staged_actor.crm_id`` of every imported row (and
     ``created_company_id`` of persons that got a company named after them).
+    ``on_step(done, APPLY_STEPS)`` is called as groups of statements finish.
     """
+    with bulk_work(conn):
+        return _apply_rows(conn, import_id, settings, now, batch_size, on_step)
+
+
+def _apply_rows(conn: Connection, import_id: int, settings: ImportSettings,
+                now: datetime, batch_size: int,
+                on_step: Callable[[int, int], None] | None) -> AppliedCounts:
+    def step(done: int) -> None:
+        if on_step is not None:
+            on_step(done, APPLY_STEPS)
+
     rows = _Rows(import_id)
     lock_for_ids(conn, company, person)
     if settings.person_match is not PersonMatch.NONE:
         # Persons whose staged company was unchecked after the preview.
         apply_no_company_rule(conn, import_id, settings.no_company, sa.c.checked.is_(True))
     _save_before_images(conn, import_id, rows)
+    step(1)
 
     _assign_ids(conn, company, rows.new(COMPANY), "crm_id")
     _ensure_list_items(conn, rows, settings)
     _insert_companies(conn, rows, settings, now)
     _update_companies(conn, rows, settings, now)
+    step(2)
 
     _resolve_person_companies(conn, rows)
     _companies_from_persons(conn, rows, now)
     _assign_ids(conn, person, rows.new(PERSON), "crm_id")
     _insert_persons(conn, rows, now)
     _update_persons(conn, rows, settings, now)
+    step(3)
 
     _insert_new_communications(conn, rows)
     _update_communications(conn, rows, settings)
+    step(4)
     conn.execute(sa.update().where(rows.any_updated).values(crm_id=sa.c.target_id))
     # Rows already equal to their CRM actor are linked too: they are the same actor.
     conn.execute(sa.update().where(rows.mine, sa.c.status == NOT_IMPORTED,
                                    sa.c.reason == reasons.UNCHANGED)
                  .values(crm_id=sa.c.match_id))
-    _refresh_updated_keys(conn, rows, batch_size)
+    _refresh_missing_keys(conn, rows, batch_size)
     _upsert_links(conn, import_id, rows)
     fix_sequences(conn, company, person)
     return _counts(conn, rows)

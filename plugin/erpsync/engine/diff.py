@@ -10,6 +10,8 @@ exercise through both paths.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
@@ -121,15 +123,27 @@ def parse_comms(text: str | None) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _comm_aggregate(import_id: int, kind: str) -> Any:
+def _comm_aggregate(crm_table: Any, kind: str) -> Any:
+    """The communications of the CRM actor of a row, aggregated: a correlated
+    subquery (one index lookup per row, whatever plan the database picks)."""
     m = communication.c
-    targets = select(sa.c.target_id).where(sa.c.import_id == import_id,
-                                           sa.c.status == UPDATED[kind])
-    return (select(m.owner_id, func.aggregate_strings(
-                concat_units(m.kind, m.rank, m.id, m.value_key, m.value), RECORD_SEP
-            ).label("comms"))
-            .where(m.owner_type == kind, m.owner_id.in_(targets))
-            .group_by(m.owner_id).subquery("comms"))
+    return (select(func.aggregate_strings(
+                concat_units(m.kind, m.rank, m.id, m.value_key, m.value), RECORD_SEP))
+            .where(m.owner_type == kind, m.owner_id == crm_table.c.id)
+            .scalar_subquery().label("comms"))
+
+
+def _write_diffs(conn: Connection, write: str, order: Any, params: list[Any]) -> None:
+    """One batch of diffs: PostgreSQL gets them as two arrays in one UPDATE
+    (an ``executemany`` there is a round trip per row), SQLite an ``executemany``."""
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(write, params)
+        return
+    conn.exec_driver_sql(
+        "UPDATE staged_actor SET diff = v.diff::json "
+        "FROM unnest(%(ids)s::integer[], %(diffs)s::text[]) AS v(id, diff) "
+        "WHERE staged_actor.id = v.id",
+        {"ids": [p["b_id"] for p in params], "diffs": [p["b_diff"] for p in params]})
 
 
 def _default_items(conn: Connection) -> dict[str, tuple[int, str]]:
@@ -142,47 +156,65 @@ def _default_items(conn: Connection) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _row_changes(kind: str, row: Any, settings: ImportSettings,
-                 defaults: dict[str, tuple[int, str]]) -> list[dict[str, Any]]:
+def _row_differ(kind: str, settings: ImportSettings, defaults: dict[str, tuple[int, str]],
+                columns: list[str]) -> Callable[[Any], list[dict[str, Any]]]:
+    """The function computing the changes of one updated row of ``kind``: a row
+    of :func:`_diff_query` as a tuple, whose column names are ``columns``.
+    Everything that does not depend on the row is worked out here once, and
+    values are taken by position: the function runs once per updated actor."""
+    at = {name: index for index, name in enumerate(columns)}
     mode = update_mode(settings, kind)
-    data = row.data or {}
     lengths = lengths_of(kind)
-    changes: list[dict[str, Any] | None] = []
-    for key, column in fields_of(kind).items():
-        new = data.get(key)
-        new = new[:lengths[column]] if new is not None else None
-        changes.append(value_change(key, getattr(row, f"crm_{column}"), new, mode))
-    if kind == COMPANY:
-        for lf in LIST_FIELDS:
-            value = data.get(lf.key)
+    values = [(key, at[f"crm_{column}"], lengths[column])
+              for key, column in fields_of(kind).items()]
+    lists = [(lf.key, at[f"new_{lf.column}"], at[f"new_{lf.column}_name"],
+              at[f"crm_{lf.column}"], at[f"old_{lf.column}_name"], defaults.get(lf.list_name))
+             for lf in LIST_FIELDS] if kind == COMPANY else []
+    comms = [(comm_field_key(kind, comm_kind), comm_kind, at[COMM_COLUMNS[comm_kind][0]],
+              at[COMM_COLUMNS[comm_kind][1]], comm_rule(settings, comm_kind))
+             for comm_kind in comms_of(kind).values()]
+    company_columns = (None if kind == COMPANY else tuple(at[name] for name in (
+        "crm_company_id", "old_company_name", "company_target_id", "new_company_name",
+        "keeper_status", "keeper_name", "create_company", "display_name")))
+    data_at, comms_at, list_rule = at["data"], at["comms"], settings.list_values
+
+    def changes_of(row: Any) -> list[dict[str, Any]]:
+        data = row[data_at] or {}
+        changes: list[dict[str, Any] | None] = []
+        for key, crm_at, length in values:
+            new = data.get(key)
+            changes.append(value_change(key, row[crm_at],
+                                        new[:length] if new is not None else None, mode))
+        for key, found_at, found_name_at, crm_at, old_name_at, default in lists:
+            value = data.get(key)
             value = value[:LIST_NAME_LENGTH] if value is not None else None
-            found_id = getattr(row, f"new_{lf.column}")
-            found = (found_id, getattr(row, f"new_{lf.column}_name")) if found_id else None
-            target = list_target(value, found, defaults.get(lf.list_name),
-                                 settings.list_values)
-            old = (getattr(row, f"crm_{lf.column}"), getattr(row, f"old_{lf.column}_name"))
-            changes.append(list_change(lf.key, old, target, mode))
-    else:
-        changes.append(_company_change(row, mode))
-    existing = parse_comms(row.comms)
-    for comm_kind in comms_of(kind).values():
-        column, key_column = COMM_COLUMNS[comm_kind]
-        changes.append(comm_change(comm_field_key(kind, comm_kind), getattr(row, column),
-                                   getattr(row, key_column), existing.get(comm_kind, []),
-                                   comm_rule(settings, comm_kind)))
-    return [c for c in changes if c is not None]
+            found_id = row[found_at]
+            found = (found_id, row[found_name_at]) if found_id else None
+            target = list_target(value, found, default, list_rule)
+            changes.append(list_change(key, (row[crm_at], row[old_name_at]), target, mode))
+        if company_columns is not None:
+            changes.append(_company_change(*(row[i] for i in company_columns), mode=mode))
+        existing = parse_comms(row[comms_at]) if comms else {}
+        for field, comm_kind, value_at, key_at, rule in comms:
+            changes.append(comm_change(field, row[value_at], row[key_at],
+                                       existing.get(comm_kind, []), rule))
+        return [c for c in changes if c is not None]
+
+    return changes_of
 
 
-def _company_change(row: Any, mode: Action) -> dict[str, Any] | None:
+def _company_change(old_id: int | None, old_name: str | None, target_id: int | None,
+                    target_name: str | None, keeper_status: str | None,
+                    keeper_name: str | None, create_company: bool, display_name: str | None,
+                    *, mode: Action) -> dict[str, Any] | None:
     """A person's company: the known CRM company, the staged company to be
     created, or the company created using the person's name."""
-    old_id, old_name = row.crm_company_id, row.old_company_name
-    if row.company_target_id is not None:
-        new_id, new_name = row.company_target_id, row.new_company_name
-    elif row.keeper_status == COMPANY_NEW:
-        new_id, new_name = None, row.keeper_name
-    elif row.create_company:
-        new_id, new_name = None, row.display_name
+    if target_id is not None:
+        new_id, new_name = target_id, target_name
+    elif keeper_status == COMPANY_NEW:
+        new_id, new_name = None, keeper_name
+    elif create_company:
+        new_id, new_name = None, display_name
     else:
         return None
     if mode is Action.MERGE and old_id is not None:
@@ -194,13 +226,11 @@ def _company_change(row: Any, mode: Action) -> dict[str, Any] | None:
 
 def _diff_query(import_id: int, kind: str) -> Any:
     crm = company if kind == COMPANY else person
-    comms = _comm_aggregate(import_id, kind)
     comm_columns = [sa.c[c] for pair in COMM_COLUMNS.values() for c in pair]
     columns = [sa.c.id, sa.c.data, sa.c.display_name, sa.c.company_target_id,
-               sa.c.create_company, *comm_columns, comms.c.comms,
+               sa.c.create_company, *comm_columns, _comm_aggregate(crm, kind),
                *[crm.c[col].label(f"crm_{col}") for col in fields_of(kind).values()]]
-    query_from = sa.join(crm, crm.c.id == sa.c.target_id).outerjoin(
-        comms, comms.c.owner_id == crm.c.id)
+    query_from = sa.join(crm, crm.c.id == sa.c.target_id)
     if kind == COMPANY:
         for lf in LIST_FIELDS:
             old = list_item.alias(f"old_{lf.list_name}")
@@ -233,14 +263,22 @@ def compute_diffs(conn: Connection, import_id: int, settings: ImportSettings,
     """Write ``staged_actor.diff`` of every updated row; rows without a change
     keep ``diff`` NULL."""
     defaults = _default_items(conn)
+    # Written through the driver: the diffs are serialised here, once, instead
+    # of through SQLAlchemy's per-value processing (most of the time otherwise).
+    dumps = getattr(conn.dialect, "_json_serializer", None) or json.dumps
+    compiled = _WRITE_DIFF.compile(dialect=conn.dialect)
+    write, order = str(compiled), compiled.positiontup  # None: named parameters
     for kind in (COMPANY, PERSON):
         result = conn.execute(_diff_query(import_id, kind).execution_options(
             stream_results=True, yield_per=batch_size))
+        changes_of = _row_differ(kind, settings, defaults, list(result.keys()))
+        id_at = list(result.keys()).index("id")
         for rows in result.partitions(batch_size):
-            params = []
+            params: list[Any] = []
             for row in rows:
-                changes = _row_changes(kind, row, settings, defaults)
+                changes = changes_of(row)
                 if changes:
-                    params.append({"b_id": row.id, "b_diff": changes})
+                    named = {"b_diff": dumps(changes), "b_id": row[id_at]}
+                    params.append(tuple(named[k] for k in order) if order else named)
             if params:
-                conn.execute(_WRITE_DIFF, params)
+                _write_diffs(conn, write, order, params)

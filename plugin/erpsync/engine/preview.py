@@ -36,6 +36,7 @@ from .diff import compute_diffs
 from .fieldmap import COMPANY, PERSON
 from .schema import communication, company, erp_link, person, staged_actor
 from .settings import Action, CompanyMatch, ImportSettings, NoCompany, PersonMatch
+from .sqlutil import bulk_work
 from .states import COMPANY_NEW, NEW, NOT_IMPORTED, UPDATED
 
 sa = staged_actor
@@ -128,20 +129,15 @@ def _mark_duplicates(conn: Connection, import_id: int, kind: str,
               .subquery())
     conn.execute(sa.update().where(sa.c.id == ranked.c.sid, ranked.c.keeper != ranked.c.sid)
                  .values(status=NOT_IMPORTED, reason=reasons.DUPLICATE_IN_IMPORT,
-                         duplicate_of=ranked.c.keeper))
+                         duplicate_of=ranked.c.keeper, checked=false()))
 
 
 def _match_and_decide(conn: Connection, import_id: int, kind: str,
                       settings: ImportSettings) -> None:
-    """Rules 2 to 5 for the undecided rows of ``kind``."""
+    """Rules 3 to 5 for the undecided rows of ``kind`` (rule 2, the ERP link,
+    was applied for all rows by :func:`_reset_and_link`)."""
     update = _Updater(conn, import_id)
     is_kind, undecided = sa.c.kind == kind, sa.c.status.is_(None)
-    crm_type = kind
-    # 2. The ERP link always wins.
-    update(is_kind, undecided,
-           match_id=link_subquery(crm_type, sa.c.actor_type, sa.c.erp_key))
-    update(is_kind, undecided, sa.c.match_id.is_not(None), matched_by_link=true(),
-           match_count=1)
     # 3. The duplicate match.
     spec = _match_subqueries(kind, settings)
     if spec is not None:
@@ -155,18 +151,18 @@ def _match_and_decide(conn: Connection, import_id: int, kind: str,
         keys = spec[2]
         _mark_duplicates(conn, import_id, kind, keys, sa.c.match_id.is_(None),
                          keys[0].is_not(None))
-    # 5. The action.
+    # 5. The action, one statement for matched and unmatched rows.
     action = settings.company_action if kind == COMPANY else settings.person_action
-    matched = (is_kind, undecided, sa.c.match_id.is_not(None))
+    matched = sa.c.match_id.is_not(None)
     if action is Action.SKIP:
-        update(*matched, status=NOT_IMPORTED, reason=reasons.SKIP_ACTION)
-    elif action is Action.ADD:
-        update(*matched, sa.c.matched_by_link.is_(True), status=UPDATED[kind],
-               target_id=sa.c.match_id)
-        update(*matched, status=NEW[kind])
-    else:
-        update(*matched, status=UPDATED[kind], target_id=sa.c.match_id)
-    update(is_kind, undecided, status=NEW[kind])
+        update(is_kind, undecided, status=case((matched, NOT_IMPORTED), else_=NEW[kind]),
+               reason=case((matched, reasons.SKIP_ACTION), else_=null()),
+               checked=case((matched, false()), else_=true()))
+        return
+    if action is Action.ADD:  # only the ERP link's match is the same actor
+        matched = and_(matched, sa.c.matched_by_link.is_(True))
+    update(is_kind, undecided, status=case((matched, UPDATED[kind]), else_=NEW[kind]),
+           target_id=case((matched, sa.c.match_id), else_=null()))
 
 
 def _resolve_person_companies(conn: Connection, import_id: int) -> None:
@@ -219,21 +215,41 @@ def apply_no_company_rule(conn: Connection, import_id: int, rule: NoCompany,
 def classify(conn: Connection, import_id: int, settings: ImportSettings,
              batch_size: int) -> None:
     """Run every preview rule over the import's staged rows (one transaction)."""
+    with bulk_work(conn, sa):
+        _classify(conn, import_id, settings, batch_size)
+
+
+def _reset_and_link(conn: Connection, import_id: int, settings: ImportSettings) -> None:
+    """Forget an earlier preview, apply rule 1 (and "persons are not imported"),
+    and rule 2, the ERP link, for every kind: one pass over the rows, plus one
+    over the matched ones. (Each pass writes every row it touches, so the
+    rules share passes where they can; ``checked`` is set with the status.)"""
     update = _Updater(conn, import_id)
-    update(status=null(), reason=null(), target_id=null(), match_id=null(),
-           match_count=null(), matched_by_link=false(), duplicate_of=null(),
-           company_staged_id=null(), company_target_id=null(), diff=null(),
-           create_company=false(), created_company_id=null(), crm_id=null(), checked=true())
-    fill_missing_keys(conn, batch_size)
-
     # 1. Validation (keys are None exactly when the name is missing).
-    update(sa.c.name_key.is_(None), status=NOT_IMPORTED, reason=reasons.NAME_MISSING)
-    _match_and_decide(conn, import_id, COMPANY, settings)
+    named = sa.c.name_key.is_not(None)
+    disabled = (sa.c.kind == PERSON if settings.person_match is PersonMatch.NONE
+                else false())
+    link = case((~named, null()), (disabled, null()),
+                (sa.c.kind == COMPANY, link_subquery(COMPANY, sa.c.actor_type, sa.c.erp_key)),
+                else_=link_subquery(PERSON, sa.c.actor_type, sa.c.erp_key))
+    update(status=case((~named, NOT_IMPORTED), (disabled, NOT_IMPORTED), else_=null()),
+           reason=case((~named, reasons.NAME_MISSING), (disabled, reasons.PERSONS_DISABLED),
+                       else_=null()),
+           checked=case((~named, false()), (disabled, false()), else_=true()),
+           target_id=null(), match_id=link, match_count=null(), matched_by_link=false(),
+           duplicate_of=null(), company_staged_id=null(), company_target_id=null(),
+           diff=null(), create_company=false(), created_company_id=null(), crm_id=null())
+    # 2. The ERP link always wins.
+    update(sa.c.match_id.is_not(None), matched_by_link=true(), match_count=1)
 
-    if settings.person_match is PersonMatch.NONE:
-        update(sa.c.kind == PERSON, sa.c.status.is_(None), status=NOT_IMPORTED,
-               reason=reasons.PERSONS_DISABLED)
-    else:
+
+def _classify(conn: Connection, import_id: int, settings: ImportSettings,
+              batch_size: int) -> None:
+    update = _Updater(conn, import_id)
+    fill_missing_keys(conn, batch_size)
+    _reset_and_link(conn, import_id, settings)
+    _match_and_decide(conn, import_id, COMPANY, settings)
+    if settings.person_match is not PersonMatch.NONE:
         _resolve_person_companies(conn, import_id)
         _match_and_decide(conn, import_id, PERSON, settings)
         apply_no_company_rule(conn, import_id, settings.no_company)
@@ -241,5 +257,4 @@ def classify(conn: Connection, import_id: int, settings: ImportSettings,
     # 7. Diffs of updated rows; updates without a change are not imported.
     compute_diffs(conn, import_id, settings, batch_size)
     update(sa.c.status.in_(list(UPDATED.values())), sa.c.diff.is_(None),
-           status=NOT_IMPORTED, reason=reasons.UNCHANGED)
-    update(checked=case((sa.c.status == NOT_IMPORTED, false()), else_=true()))
+           status=NOT_IMPORTED, reason=reasons.UNCHANGED, checked=false())

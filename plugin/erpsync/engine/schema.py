@@ -119,6 +119,10 @@ erp_connection = Table(
     Column("config", JSON, nullable=False, default=dict),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True)),
+    # Who may pick the connection: NULL = everyone, else {"users": [...], "roles": [...]}.
+    Column("scope", JSON, nullable=True),
+    # Ids are never reused: CRM actors stay linked to a deleted connection's id.
+    sqlite_autoincrement=True,
 )
 
 #: One import from its first staged row to its result ("pending import" until applied).
@@ -127,7 +131,7 @@ import_run = Table(
     Column("id", Integer, primary_key=True),
     Column("source", String(30), nullable=False),  # "erp", "file", ...
     Column("user_id", Integer),
-    # staging -> previewed -> importing -> done | failed
+    # staging -> previewed -> importing -> done | failed; done -> undone
     Column("state", String(20), nullable=False, default="staging"),
     Column("settings", JSON),
     Column("created_at", DateTime(timezone=True)),
@@ -140,6 +144,20 @@ import_run = Table(
     Column("updated_selection_id", Integer),
     Column("backup_path", Text),
     Column("error", Text),
+    # Why it failed, as a code the pages put in words (see engine.jobs.FAILURE_CODES).
+    Column("error_code", String(40)),
+    # Progress of the import job, written at phase boundaries (see engine.jobs).
+    Column("progress_phase", String(20)),
+    Column("progress_done", Integer),
+    Column("progress_total", Integer),
+    Column("progress_at", DateTime(timezone=True)),
+    # The worker applying it ("host:pid:start:token") and its last sign of life, so
+    # that an import whose worker died is marked failed and a live one is left alone.
+    Column("worker", String(200)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    # Undo of a done import (state "undone").
+    Column("undone_at", DateTime(timezone=True)),
+    Column("undone_by", Integer),
 )
 
 staged_actor = Table(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,3 +95,39 @@ def lock_for_ids(conn: Connection, *tables: Table) -> None:
     if conn.dialect.name == "postgresql":
         names = ", ".join(t.name for t in tables)
         conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+
+
+#: Page cache of a SQLite connection while it previews or applies (KiB). The
+#: set statements pass over the staged rows several times in one transaction;
+#: with SQLite's default 2 MiB cache every pass writes its pages out again.
+WORK_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def bulk_work(conn: Connection, *analyze: Table) -> Iterator[None]:
+    """Settings for the set statements of a preview or an apply, in the caller's
+    transaction.
+
+    SQLite: a larger page cache for the ``with`` block (restored afterwards, so
+    pooled connections do not keep the memory). PostgreSQL: plans for the whole
+    result also when rows are streamed through a server-side cursor (the
+    default, ``cursor_tuple_fraction`` 0.1, picks nested loops that re-run an
+    aggregate per row), more memory for sorts and hashes, and fresh statistics
+    of the ``analyze`` tables (the staging table was just filled).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        for table in analyze:
+            conn.exec_driver_sql(f"ANALYZE {table.name}")
+        yield
+        return
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-WORK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")

@@ -8,6 +8,7 @@ PREVIEWED = "previewed"
 IMPORTING = "importing"
 DONE = "done"
 FAILED = "failed"
+UNDONE = "undone"  # a done import whose changes were taken back
 #: States in which an import is still pending (can be staged, previewed, applied).
 PENDING = (STAGING, PREVIEWED)
 

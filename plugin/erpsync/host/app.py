@@ -4,8 +4,9 @@
     app = create_app()            # SQLite in the data directory
     # uvicorn "erpsync.host.app:create_app" --factory
 
-Routes: the host's pages (see :mod:`erpsync.host.pages`), ``/static`` and the
-plugin's ASGI app mounted at :data:`erpsync.host.urls.PLUGIN_MOUNT` (``/erpsync``).
+Routes: the host's pages (see :mod:`erpsync.host.pages`), ``/healthz``
+(:mod:`erpsync.host.health`), ``/static`` and the plugin's ASGI app mounted at
+:data:`erpsync.host.urls.PLUGIN_MOUNT` (``/erpsync``).
 """
 
 from __future__ import annotations
@@ -18,18 +19,24 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from .. import secrets as connection_secrets
 from ..app import ErpSync
 from ..db import default_data_dir, make_engine
+from ..logging_setup import RequestLogMiddleware
 from ..paths import STATIC_DIR
+from ..security import LoginThrottle, SecureCookiesMiddleware
+from . import health
 from .chrome import HostChrome
 from .database import ensure_schema
 from .hooks import HostHooks
 from .middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from .models import login_failure
 from .pages import routes as page_routes
 from .urls import PLUGIN_MOUNT, STATIC_MOUNT
 
@@ -59,12 +66,15 @@ def create_app(db_url: str | None = None, data_dir: Path | None = None,
         db_url = os.environ.get("ERPSYNC_DB") or f"sqlite:///{data_dir / 'erpsync.sqlite'}"
     db = make_engine(db_url)
     ensure_schema(db)
+    # ERP connection passwords: ERPSYNC_SECRET_KEY-derived key, else a key file here.
+    connection_secrets.bind(db, data_dir)
 
     hooks = HostHooks(db, data_dir)
     erpsync = ErpSync(host_plugins=[hooks, *plugins], load_entry_points=load_entry_points)
     erpsync.renderer.add_globals(host=HostChrome(erpsync))
 
     routes: list[BaseRoute] = [
+        *health.routes(),  # /healthz: no login, no session
         *page_routes(),
         Mount(STATIC_MOUNT, app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -75,18 +85,29 @@ def create_app(db_url: str | None = None, data_dir: Path | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        db.dispose()
+        # Background imports: marks imports a dead process left "importing" as failed.
+        await run_in_threadpool(erpsync.jobs.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(erpsync.jobs.shutdown)
+            db.dispose()
 
     middleware = [
+        Middleware(RequestLogMiddleware),  # one JSON line per request
+        Middleware(SecureCookiesMiddleware),  # Secure cookies when served over HTTPS
         Middleware(SecurityHeadersMiddleware),
         Middleware(SessionMiddleware, secret_key=_secret_key(secret_key, data_dir),
                    session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE,
                    same_site="lax", https_only=https_only),
         Middleware(LocaleMiddleware, erpsync=erpsync, db=db),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    # 500 pages are sent outside the middleware: health.server_error adds the headers.
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={500: health.server_error})
     app.state.db = db
+    # Failed logins per username and address, in the database (every process sees them).
+    app.state.login_throttle = LoginThrottle(db, login_failure)
     app.state.erpsync = erpsync
     app.state.data_dir = data_dir
     app.state.hooks = hooks

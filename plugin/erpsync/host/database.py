@@ -10,6 +10,7 @@ from ..db import make_engine
 def load_tables() -> None:
     """Import every module that defines tables on :data:`erpsync.db.metadata`."""
     from ..engine import schema  # noqa: F401
+    from ..filesource import schema as _file  # noqa: F401
     from . import models  # noqa: F401
 
 

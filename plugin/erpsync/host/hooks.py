@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from .. import hookimpl
 from ..app import CurrentUser
 from ..paths import TEMPLATES_DIR
+from ..security import session_csrf_token
 from . import settings as host_settings
 from . import users
 from .urls import url_for
@@ -43,6 +44,8 @@ class HostHooks:
     def erpsync_setting(self, erpsync: Any, name: str) -> Any:
         if name == "backup_dir":
             return str(self.backup_dir)
+        if name == "upload_dir":  # the File source's uploads wait here
+            return str(self.data_dir / "uploads")
         return host_settings.get_setting(self.db, name)
 
     @hookimpl
@@ -62,6 +65,11 @@ class HostHooks:
     @hookimpl
     def erpsync_url(self, erpsync: Any, name: str, params: dict[str, Any]) -> str | None:
         return url_for(name, **(params or {}))
+
+    @hookimpl
+    def erpsync_csrf_token(self, erpsync: Any, request: Any) -> str | None:
+        # One token per session for the host's forms and erpsync's dialogs alike.
+        return session_csrf_token(request)
 
     @hookimpl
     def erpsync_template_dirs(self, erpsync: Any) -> list[Path]:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Engine
-from starlette.datastructures import MutableHeaders
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import i18n
+from ..security import SECURITY_HEADERS, SecurityHeadersMiddleware
 from . import users
 from .hooks import forget_current_user
+
+# The security headers live in erpsync.security (the plugin's app sends them too).
+__all__ = ["SECURITY_HEADERS", "LocaleMiddleware", "SecurityHeadersMiddleware"]
+
+log = logging.getLogger(__name__)
 
 
 class LocaleMiddleware:
@@ -31,6 +38,20 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        try:
+            locale = self._locale(request)
+        except SQLAlchemyError:
+            # The database is down: /healthz must still answer (503), and error
+            # pages still come in the language the request asks for.
+            log.warning("no user profile for the language: the database does not answer")
+            locale = i18n.negotiate_locale(
+                request.query_params.get("lang"), request.session.get("lang"),
+                accept_language=request.headers.get("accept-language"))
+        request.state.locale = locale
+        with i18n.use_locale(locale):
+            await self.app(scope, receive, send)
+
+    def _locale(self, request: Request) -> str:
         chosen = i18n.normalize_locale(request.query_params.get("lang"))
         if chosen:
             request.session["lang"] = chosen
@@ -40,41 +61,5 @@ class LocaleMiddleware:
                 forget_current_user(request)
         # erpsync.locale_for reads it: ?lang, then this, then profile, then browser.
         request.state.erpsync_locale = request.session.get("lang")
-        locale = self.erpsync.locale_for(request)
-        request.state.locale = locale
-        with i18n.use_locale(locale):
-            await self.app(scope, receive, send)
+        return self.erpsync.locale_for(request)
 
-
-#: Sent with every response: no framing, no sniffing, scripts and styles from us only.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
-
-
-class SecurityHeadersMiddleware:
-    """Adds :data:`SECURITY_HEADERS` to every HTTP response that lacks them."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

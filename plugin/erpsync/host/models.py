@@ -29,3 +29,14 @@ host_setting = Table(
     Column("key", String(100), primary_key=True),
     Column("value", JSON),
 )
+
+#: Failed logins of the last minutes (erpsync.security.LoginThrottle): per
+#: username and per client address, kept in the database so that every process
+#: of the host counts them. Old rows are deleted as new failures come in.
+login_failure = Table(
+    "login_failure", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, index=True),
+    Column("client_ip", String(64), nullable=False, index=True),
+    Column("failed_at", DateTime(timezone=True), nullable=False, index=True),
+)

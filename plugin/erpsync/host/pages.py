@@ -12,16 +12,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .. import security
+from ..engine.history import selection_title
 from ..i18n import lazy_gettext as _l
 from ..i18n import lazy_pgettext
-from . import queries, users
+from . import connections_pages, history, queries, users
 from . import settings as host_settings
+from .history import IMPORT_STATE_LABELS
 from .hooks import forget_current_user
 from .urls import icon_href, plugin_href, safe_next, url_for
 from .web import (
     CSRF_FAILED,
     admin_required,
-    bad_request,
+    csrf_failed,
     csrf_ok,
     erpsync_of,
     flash,
@@ -32,13 +35,6 @@ from .web import (
 
 PAGE_SIZE = 50
 
-IMPORT_STATE_LABELS = {
-    "staging": lazy_pgettext("import state", "Staged"),
-    "previewed": lazy_pgettext("import state", "Previewed"),
-    "importing": lazy_pgettext("import state", "Importing"),
-    "done": lazy_pgettext("import state", "Imported"),
-    "failed": lazy_pgettext("import state", "Failed"),
-}
 
 SELECTION_KIND_LABELS = {
     "import_new": lazy_pgettext("selection kind", "New actors of an import"),
@@ -69,15 +65,27 @@ async def login(request: Request) -> Response:
     next_url = safe_next(str(form.get("next") or ""))
     username = str(form.get("username") or "")
     if not csrf_ok(request, form):
-        return render(request, "host/login.html", status_code=400, next_url=next_url,
+        return render(request, "host/login.html", status_code=403, next_url=next_url,
                       username=username, error=CSRF_FAILED)
+    # Too many failures for this username or address: refused unchecked.
+    throttle = request.app.state.login_throttle
+    name, address = users.normalize_username(username), security.client_address(request)
+    wait = await run_in_threadpool(throttle.retry_after, name, address)
+    if wait is not None:
+        response = render(request, "host/login.html", status_code=429, next_url=next_url,
+                          username=username, error=security.too_many_attempts_message(wait))
+        response.headers["Retry-After"] = str(wait)
+        return response
     # argon2 is deliberately slow: keep it off the event loop.
     row = await run_in_threadpool(users.authenticate, request.app.state.db, username,
                                   str(form.get("password") or ""))
     if row is None:
+        await run_in_threadpool(throttle.record_failure, name, address)
         return render(request, "host/login.html", status_code=400, next_url=next_url,
                       username=username, error=WRONG_LOGIN)
-    # A fresh session on login: nothing from before survives but the language.
+    await run_in_threadpool(throttle.record_success, name, address)
+    # A fresh session on login: nothing from before survives but the language
+    # (a new CSRF token too: the cookie's whole content is replaced).
     lang = request.session.get("lang")
     request.session.clear()
     request.session["user_id"] = row.id
@@ -90,7 +98,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     form = await request.form()
     if not csrf_ok(request, form):
-        return bad_request(request, CSRF_FAILED)
+        return csrf_failed(request)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:
@@ -135,7 +143,7 @@ async def import_screen(request: Request) -> Response:
                                        if item["updated_selection_id"] else None),
         })
     return render(request, "host/import.html", sources=[_source_view(s) for s in sources],
-                  pending=pending, recent=recent)
+                  pending=pending, recent=recent, history_href=url_for("import_history"))
 
 
 def _source_view(source: Any) -> dict[str, Any]:
@@ -160,7 +168,7 @@ async def quote_sync(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         if not csrf_ok(request, form):
-            return bad_request(request, CSRF_FAILED)
+            return csrf_failed(request)
         if form.get("tab") == "sync":
             enabled = form.get("erp_sync_enabled") in ("1", "on", "true")
             await run_in_threadpool(host_settings.set_setting, db, "erp_sync_enabled", enabled)
@@ -170,21 +178,6 @@ async def quote_sync(request: Request) -> Response:
     tab = tab if tab in QUOTE_SYNC_TABS else QUOTE_SYNC_TABS[0]
     return render(request, "host/quote_sync.html", tab=tab,
                   erp_sync_enabled=bool(host_settings.get_setting(db, "erp_sync_enabled")))
-
-
-@admin_required
-async def connections(request: Request) -> Response:
-    """Read-only list of the ERP connections (never their configuration)."""
-    from ..connections import ConnectionStore
-
-    erpsync = erpsync_of(request)
-    classes = erpsync.connector_classes()
-    rows = []
-    for conn in ConnectionStore(request.app.state.db).list():
-        cls = classes.get(conn.connector)
-        rows.append({"name": conn.name, "active": conn.active, "created_at": conn.created_at,
-                     "connector_label": getattr(cls, "display_name", None) or conn.connector})
-    return render(request, "host/connections.html", connections=rows)
 
 
 # ------------------------------------------------------------------ selections
@@ -215,6 +208,7 @@ async def selections(request: Request) -> Response:
                               limit=PAGE_SIZE + 1)
     for row in rows:
         row["kind_label"] = SELECTION_KIND_LABELS.get(row["kind"], row["kind"])
+        row["name"] = selection_title(row)  # an import's selections: in this page's language
     return render(request, "host/selections.html", selections=rows[:PAGE_SIZE], page=page,
                   has_next=len(rows) > PAGE_SIZE, page_url=_page_url(request))
 
@@ -230,6 +224,7 @@ def _selection_or_404(request: Request) -> tuple[int, dict[str, Any]] | Response
                       heading=_l("Selection not found"), message=SELECTION_NOT_FOUND,
                       back_url=url_for("selections"))
     selection = {**dict(found), "id": selection_id}
+    selection["name"] = selection_title(selection)
     # Translators: fallback name of a selection without one; %(id)s is its number.
     selection["name"] = selection.get("name") or _l("Selection %(id)s", id=selection_id)
     return selection_id, selection
@@ -264,7 +259,7 @@ async def selection_delete(request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         if not csrf_ok(request, form):
-            return bad_request(request, CSRF_FAILED)
+            return csrf_failed(request)
         if form.get("confirm") == "yes":
             from ..engine.api import ImportError_
 
@@ -289,7 +284,9 @@ def routes() -> list[Route]:
         Route("/settings", settings_home, methods=["GET"], name="settings"),
         Route("/settings/import", import_screen, methods=["GET"], name="import_sources"),
         Route("/settings/quote-sync", quote_sync, methods=["GET", "POST"], name="quote_sync"),
-        Route("/settings/connections", connections, methods=["GET"], name="connections"),
+        # ERP connections: list, add, edit, test, activate, delete.
+        *connections_pages.routes(),
+        *history.routes(),
         Route("/settings/selections", selections, methods=["GET"], name="selections"),
         Route("/settings/selections/{id:int}", selection_page, methods=["GET"],
               name="selection"),

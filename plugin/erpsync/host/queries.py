@@ -10,7 +10,7 @@ from ..engine.schema import import_run, selection, selection_member, staged_acto
 from .models import app_user
 
 PENDING_STATES = ("staging", "previewed")
-FINISHED_STATES = ("done", "failed")
+FINISHED_STATES = ("done", "failed", "undone")
 
 
 def pending_imports(db: Engine, user_id: int) -> list[dict[str, Any]]:

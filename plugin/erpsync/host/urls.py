@@ -18,11 +18,20 @@ _PATHS: dict[str, str] = {
     "quote_sync": "/settings/quote-sync",
     "sync_settings": "/settings/quote-sync?tab=sync",
     "connections": "/settings/connections",
+    "connection_add": "/settings/connections/add",
+    "connection_edit": "/settings/connections/{id}/edit",
+    "connection_test": "/settings/connections/{id}/test",
+    "connection_active": "/settings/connections/{id}/active",
+    "connection_delete": "/settings/connections/{id}/delete",
+    "import_history": "/settings/imports",
+    "import_detail": "/settings/imports/{id}",
     "selections": "/settings/selections",
     "selection": "/settings/selections/{id}",
     "selection_delete": "/settings/selections/{id}/delete",
     # Pages of the plugin app that the host's pages link to.
     "pending_import": PLUGIN_MOUNT + "/imports/{id}/staged",
+    # The help pages of docs/help (topic = page name), served by the plugin.
+    "help": PLUGIN_MOUNT + "/help/{topic}",
     "import_result": PLUGIN_MOUNT + "/imports/{id}/result",
 }
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -12,14 +10,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import i18n
+from .. import i18n, security
 from ..app import CurrentUser
-from ..i18n import lazy_gettext as _l
 from .urls import url_for
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-_CSRF_KEY = "csrf_token"
 
 
 def erpsync_of(request: Request) -> Any:
@@ -52,7 +47,9 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 def admin_required(endpoint: Endpoint) -> Endpoint:
     """Only users with the *Settings and maintenance* right get through:
-    anonymous users go to the login page, others get a 403 page."""
+    anonymous users go to the login page, others get a 403 page. A
+    state-changing request must also come from this site and carry the
+    session's CSRF token (403 otherwise), before the page looks at anything."""
 
     @functools.wraps(endpoint)
     async def wrapper(request: Request) -> Response:
@@ -61,6 +58,12 @@ def admin_required(endpoint: Endpoint) -> Endpoint:
             return login_redirect(request)
         if not user.may_admin:
             return render(request, "host/forbidden.html", status_code=403)
+        if request.method not in security.SAFE_METHODS:
+            if not security.same_origin(request):
+                return render(request, "host/error.html", status_code=403,
+                              message=security.CROSS_SITE)
+            if not csrf_ok(request, await request.form()):
+                return csrf_failed(request)
         return await endpoint(request)
 
     return wrapper
@@ -71,24 +74,23 @@ def admin_required(endpoint: Endpoint) -> Endpoint:
 
 def csrf_token(request: Request) -> str:
     """The session's anti-forgery token (created on first use); forms post it
-    as ``csrf_token``."""
-    token = request.session.get(_CSRF_KEY)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session[_CSRF_KEY] = token
-    return token
+    as ``csrf_token``. The same token protects erpsync's dialogs
+    (:func:`erpsync.security.session_csrf_token`)."""
+    return security.session_csrf_token(request) or ""
 
 
 def csrf_ok(request: Request, form: Any) -> bool:
     """Whether the posted form carries the session's token."""
-    expected = request.session.get(_CSRF_KEY)
-    posted = form.get(_CSRF_KEY)
-    return bool(expected and isinstance(posted, str)
-                and hmac.compare_digest(expected.encode(), posted.encode()))
+    return security.csrf_matches(request.session.get(security.CSRF_FIELD),
+                                 form.get(security.CSRF_FIELD))
 
 
-CSRF_FAILED = _l("Your session has expired or the form was sent from another site. "
-                 "Please try again.")
+CSRF_FAILED = security.CSRF_FAILED
+
+
+def csrf_failed(request: Request) -> HTMLResponse:
+    """The 403 page of a form without the session's token."""
+    return render(request, "host/error.html", status_code=403, message=CSRF_FAILED)
 
 
 def bad_request(request: Request, message: Any) -> HTMLResponse:

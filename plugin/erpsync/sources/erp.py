@@ -49,6 +49,6 @@ def erpsync_import_sources(erpsync: Any) -> list[ImportSource]:
 
 @hookimpl
 def erpsync_routes(erpsync: Any) -> list[Any]:
-    from ..ui import erp_dialogs
+    from ..ui import erp_changed, erp_dialogs
 
-    return erp_dialogs.routes(erpsync)
+    return [*erp_dialogs.routes(erpsync), *erp_changed.routes(erpsync)]

@@ -8,7 +8,6 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..i18n import gettext, lazy_gettext, use_locale
+from ..security import CROSS_SITE, CSRF_FAILED, SAFE_METHODS, same_origin
 
 if TYPE_CHECKING:
     from ..app import CurrentUser, ErpSync
@@ -69,11 +69,14 @@ async def guarded(erpsync: ErpSync, request: Request, view: View) -> Response:
             return error_page(erpsync, request, 403, lazy_gettext(
                 "You need the Settings and maintenance right to import actors."),
                 title=lazy_gettext("Access denied"))
-        if request.method == "POST" and not same_origin(request):
-            return error_page(erpsync, request, 403, lazy_gettext(
-                "The form was sent from another site and was ignored. "
-                "Open the page again and resubmit."),
-                title=lazy_gettext("Access denied"))
+        if request.method not in SAFE_METHODS:
+            # Two layers: the browser's Origin, then the session's token.
+            if not same_origin(request):
+                return error_page(erpsync, request, 403, CROSS_SITE,
+                                  title=lazy_gettext("Access denied"))
+            if not await erpsync.csrf_ok(request):
+                return error_page(erpsync, request, 403, CSRF_FAILED,
+                                  title=lazy_gettext("Access denied"))
         try:
             return await view(erpsync, request, user)
         except DialogError as exc:
@@ -90,17 +93,6 @@ def login_required(erpsync: ErpSync, request: Request) -> Response:
         return RedirectResponse(login, status_code=303)
     return error_page(erpsync, request, 401, lazy_gettext("Log in to continue."),
                       title=lazy_gettext("Login required"))
-
-
-def same_origin(request: Request) -> bool:
-    """False for a form posted from another site (cheap CSRF protection that
-    needs no session: browsers send ``Origin``/``Sec-Fetch-Site`` on POST)."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return False
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    return origin != "null" and urlsplit(origin).netloc == request.headers.get("host")
 
 
 def error_page(erpsync: ErpSync, request: Request, status_code: int, message: Any,

@@ -119,7 +119,8 @@ async def select_connection_view(erpsync: ErpSync, request: Request,
                                  user: CurrentUser) -> Response:
     _sync_guard(erpsync)
     params: Any = await request.form() if request.method == "POST" else request.query_params
-    connections = await run_blocking(_store(erpsync).list, True)
+    # Only the active connections this admin may use (a connection's scope).
+    connections = await run_blocking(_store(erpsync).list, True, user)
     wanted = int_param(params.get("connection"), None, maximum=2**62)
     chosen = next((c for c in connections if c.id == wanted),
                   connections[0] if connections else None)
@@ -168,14 +169,16 @@ class SearchContext:
     list_items: dict[str, list[ListItem]]
 
 
-async def _open_search(erpsync: ErpSync, request: Request, params: Any) -> SearchContext:
+async def _open_search(erpsync: ErpSync, request: Request, params: Any,
+                       user: Any = None) -> SearchContext:
     """Connection and actor type of the request; a dialog error if either is
-    unknown, inactive or unsupported, or the ERP cannot be reached."""
+    unknown, inactive, not for ``user`` or unsupported, or the ERP cannot be
+    reached."""
     select_url = erpsync.url_for(request, "erpsync_erp_select")
     connection_id = int_param(params.get("connection"), None, maximum=2**62)
     connection = (await run_blocking(_store(erpsync).get, connection_id)
                   if connection_id is not None else None)
-    if connection is None or not connection.active:
+    if connection is None or not connection.active or not connection.visible_to(user):
         raise DialogError(404, lazy_gettext("This ERP connection does not exist or is not "
                                             "active. Choose another connection."),
                           back_url=select_url, back_label=gettext("Select ERP connection"))
@@ -260,7 +263,7 @@ async def render_search(erpsync: ErpSync, request: Request, user: CurrentUser, p
                         *, status: int = 200, notice: str | None = None) -> Response:
     """The Search ERP dialog for ``params`` (query string, or a posted form
     shown again): criteria, and results when the search was run."""
-    ctx = await _open_search(erpsync, request, params)
+    ctx = await _open_search(erpsync, request, params, user)
     rows = criteria.parse_rows(params)
     # The "Add criterion" button posts extra+1 next to the hidden current value.
     extra = max((int_param(v, 0, minimum=0, maximum=criteria.MAX_ROWS) or 0
@@ -326,7 +329,7 @@ async def add_import_view(erpsync: ErpSync, request: Request, user: CurrentUser)
     then the parent companies of staged persons, and show the staged list."""
     _sync_guard(erpsync)
     form = await request.form()
-    ctx = await _open_search(erpsync, request, form)
+    ctx = await _open_search(erpsync, request, form, user)
     rows = criteria.parse_rows(form)
     search_url = erpsync.url_for(request, "erpsync_erp_search", query=[
         ("connection", ctx.connection.id), ("type", ctx.actor_type.value),

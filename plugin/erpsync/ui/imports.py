@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..engine.api import ImportError_, StaleImportError
+from ..engine.jobs import ERROR, failure_code, failure_message
 from ..engine.settings import ImportSettings, option_label
 from ..i18n import LazyString, gettext, lazy_gettext, lazy_pgettext, ngettext, pgettext
 from . import labels
@@ -32,6 +33,7 @@ PENDING_STATES = frozenset({"staging", "previewed"})
 #: The "add more" button of a staged list, by import source key.
 ADD_MORE_LABELS: dict[str, LazyString] = {
     "erp": lazy_gettext("Search ERP"),
+    "file": lazy_gettext("Upload another file"),
 }
 _ADD_MORE_DEFAULT = lazy_pgettext("button", "Add more actors")
 
@@ -79,7 +81,6 @@ def routes(erpsync: ErpSync) -> list[Route]:
         r(erpsync, "/imports/{import_id:int}/apply", apply_view, name="erpsync_apply",
           methods=["POST"]),
         r(erpsync, "/imports/{import_id:int}/result", result_view, name="erpsync_result"),
-        r(erpsync, "/help", help_view, name="erpsync_help"),
     ]
 
 
@@ -360,10 +361,12 @@ async def checks_view(erpsync: ErpSync, request: Request, user: CurrentUser) -> 
 
 
 async def apply_view(erpsync: ErpSync, request: Request, user: CurrentUser) -> Response:
+    """Claim the import and apply it in the background; the admin follows it on
+    the progress page (which goes on to the result)."""
     imp = await load_import(erpsync, request)
     if not is_pending(imp):
         # A double submit or a second tab: show what the first one did, import nothing.
-        return result_redirect(erpsync, request, imp["id"], "already")
+        return progress_redirect(erpsync, request, imp["id"], "already")
     if imp.get("state") != "previewed":
         # Actors or settings changed since the preview (another tab): the admin
         # must see the new preview before anything is imported.
@@ -372,17 +375,27 @@ async def apply_view(erpsync: ErpSync, request: Request, user: CurrentUser) -> R
     form = await request.form()
     try:
         await _save_page_checks(erpsync, imp["id"], form)
-        await run_blocking(erpsync.engine.apply, imp["id"], user.id)
+        # The claim (a compare-and-set) happens here; the apply in a worker thread.
+        await run_blocking(erpsync.jobs.submit_apply, imp["id"], user.id,
+                           erpsync.locale_for(request))
     except StaleImportError:
-        return result_redirect(erpsync, request, imp["id"], "already")
+        return progress_redirect(erpsync, request, imp["id"], "already")
     except ImportError_ as exc:
         log.warning("import %s failed: %s", imp["id"], exc.technical or exc)
         return _apply_failed(erpsync, request, imp, exc.user_message, exc.technical)
     except Exception as exc:  # noqa: BLE001 - the admin gets a page, the log the trace
         log.exception("import %s failed", imp["id"])
-        return _apply_failed(erpsync, request, imp, gettext("The import failed."),
-                             f"{type(exc).__name__}: {exc}")
-    return result_redirect(erpsync, request, imp["id"])
+        # E.g. the database stayed locked by another import: say so when we can tell.
+        code = failure_code(exc)
+        message = gettext("The import failed.") if code == ERROR else failure_message(code)
+        return _apply_failed(erpsync, request, imp, message, f"{type(exc).__name__}: {exc}")
+    return progress_redirect(erpsync, request, imp["id"])
+
+
+def progress_redirect(erpsync: ErpSync, request: Request, import_id: int,
+                      notice: str | None = None) -> Response:
+    return redirect(erpsync.url_for(request, "erpsync_progress", import_id=import_id,
+                                    query={"notice": notice}))
 
 
 def _apply_failed(erpsync: ErpSync, request: Request, imp: dict[str, Any], message: Any,
@@ -396,6 +409,8 @@ async def result_view(erpsync: ErpSync, request: Request, user: CurrentUser) -> 
     imp = await load_import(erpsync, request)
     if is_pending(imp):
         return redirect(erpsync.url_for(request, "erpsync_preview", import_id=imp["id"]))
+    if imp.get("state") in ("importing", "failed"):  # the job's page shows those
+        return progress_redirect(erpsync, request, imp["id"], request.query_params.get("notice"))
     engine = erpsync.engine
     q = request.query_params
     pages = {param: int_param(q.get(param), 1) or 1 for param in ("new_page", "updated_page")}
@@ -414,7 +429,7 @@ async def result_view(erpsync: ErpSync, request: Request, user: CurrentUser) -> 
                       "selection_href": selection_href(erpsync, request, selection_id)})
     return erpsync.render(
         request, "erpsync/imports/result.html", imp=imp, lists=lists,
-        already=q.get("notice") == "already")
+        already=q.get("notice") == "already", undone_now=q.get("notice") == "undone")
 
 
 def _result_page_href(erpsync: ErpSync, request: Request, import_id: int,
@@ -427,7 +442,3 @@ def _result_page_href(erpsync: ErpSync, request: Request, import_id: int,
                                query={k: v for k, v in query.items() if v > 1} or None)
 
     return href
-
-
-async def help_view(erpsync: ErpSync, request: Request, user: CurrentUser) -> Response:
-    return erpsync.render(request, "erpsync/help.html")

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..engine.history import selection_title
 from ..i18n import lazy_gettext
 from .common import DialogError, Pager, admin_route, int_param, redirect, run_blocking
 
@@ -33,7 +34,8 @@ async def _load(erpsync: ErpSync, request: Request) -> dict:
     if not selection:
         raise DialogError(404, lazy_gettext("This selection does not exist."),
                           title=lazy_gettext("Selection not found"))
-    return dict(selection)
+    # An import's selection is named in the language of the page, from its kind and date.
+    return {**dict(selection), "name": selection_title(selection)}
 
 
 def _member_count(selection: dict) -> int | None:

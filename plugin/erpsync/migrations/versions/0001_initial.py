@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:31:11.731141
+Create Date: 2026-11-22 03:13:31.592838
 """
 
 from collections.abc import Sequence
@@ -54,8 +54,10 @@ def upgrade() -> None:
         sa.Column("config", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("scope", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erp_connection")),
         sa.UniqueConstraint("name", name=op.f("uq_erp_connection_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "erp_link",
@@ -74,6 +76,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("erp_link", schema=None) as batch_op:
         batch_op.create_index("ix_erp_link_crm", ["crm_type", "crm_id"], unique=False)
+
+    op.create_table(
+        "file_mapping",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("actor_type", sa.String(length=20), nullable=False),
+        sa.Column("headers_hash", sa.String(length=64), nullable=False),
+        sa.Column("mapping", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_file_mapping")),
+        sa.UniqueConstraint("name", name=op.f("uq_file_mapping_name")),
+    )
+    with op.batch_alter_table("file_mapping", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_file_mapping_headers_hash"), ["headers_hash"], unique=False
+        )
 
     op.create_table(
         "host_setting",
@@ -98,6 +118,15 @@ def upgrade() -> None:
         sa.Column("updated_selection_id", sa.Integer(), nullable=True),
         sa.Column("backup_path", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("error_code", sa.String(length=40), nullable=True),
+        sa.Column("progress_phase", sa.String(length=20), nullable=True),
+        sa.Column("progress_done", sa.Integer(), nullable=True),
+        sa.Column("progress_total", sa.Integer(), nullable=True),
+        sa.Column("progress_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("worker", sa.String(length=200), nullable=True),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("undone_by", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_run")),
     )
     op.create_table(
@@ -110,6 +139,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_list_item")),
         sa.UniqueConstraint("list_name", "name_key", name=op.f("uq_list_item_list_name")),
     )
+    op.create_table(
+        "login_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=100), nullable=False),
+        sa.Column("client_ip", sa.String(length=64), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
+    )
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_failure_client_ip"), ["client_ip"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_failure_failed_at"), ["failed_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_failure_username"), ["username"], unique=False)
+
     op.create_table(
         "before_image",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -331,9 +373,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_before_image_import_id"))
 
     op.drop_table("before_image")
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_failure_username"))
+        batch_op.drop_index(batch_op.f("ix_login_failure_failed_at"))
+        batch_op.drop_index(batch_op.f("ix_login_failure_client_ip"))
+
+    op.drop_table("login_failure")
     op.drop_table("list_item")
     op.drop_table("import_run")
     op.drop_table("host_setting")
+    with op.batch_alter_table("file_mapping", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_file_mapping_headers_hash"))
+
+    op.drop_table("file_mapping")
     with op.batch_alter_table("erp_link", schema=None) as batch_op:
         batch_op.drop_index("ix_erp_link_crm")
 
