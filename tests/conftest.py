@@ -8,10 +8,13 @@ Session-scoped fixtures see a session-wide temporary data directory.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from erpsync import i18n
 
 #: ``pg_server`` and ``pg_url``: a throwaway PostgreSQL server (tests/pgserver.py).
 pytest_plugins = ["pgserver"]
@@ -28,6 +31,16 @@ def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         patch.delenv(name, raising=False)
     yield data_dir
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """Every test starts in English, whatever locale an earlier test left set."""
+    token = i18n._current.set(i18n.DEFAULT_LOCALE)
+    yield
+    # ValueError: the test ran in another context; nothing to undo here.
+    with contextlib.suppress(ValueError):
+        i18n._current.reset(token)
 
 
 @pytest.fixture(autouse=True)

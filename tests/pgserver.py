@@ -38,6 +38,9 @@ import pytest
 UNPRIVILEGED_USER = "nobody"
 #: The superuser created by initdb (trust authentication on the socket only).
 SUPERUSER = "postgres"
+#: Servers live in ``<tmp>/erpsync-pg-*``; the owner file holds the owning process id.
+PREFIX = "erpsync-pg-"
+OWNER_FILE = "owner.pid"
 
 
 class PostgresMissing(RuntimeError):
@@ -84,7 +87,7 @@ class PgServer:
                                   ) from exc
         self.bindir = bindir or find_bindir()
         # Not under pytest's temporary folder: its parents are private to root.
-        self.base = Path(tempfile.mkdtemp(prefix="erpsync-pg-"))
+        self.base = Path(tempfile.mkdtemp(prefix=PREFIX))
         self.data, self.socket_dir = self.base / "data", self.base / "sock"
         self._run_as: list[str] = []
         self._running = False
@@ -101,10 +104,16 @@ class PgServer:
             server.stop()
 
     def _pg(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        # A session of its own: a Ctrl-C or kill of the test run's process group
+        # must not shut the server down under the clean-up (which stops it).
         return subprocess.run([*self._run_as, str(self.bindir / tool), *args], check=True,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, start_new_session=True)
 
     def start(self) -> None:
+        self.reap_orphans(self.bindir)
+        # Which process owns the server: a session killed before its clean-up
+        # leaves a running server behind, which the next one stops.
+        (self.base / OWNER_FILE).write_text(str(os.getpid()))
         self.socket_dir.mkdir()
         if os.geteuid() == 0:
             user = pwd.getpwnam(UNPRIVILEGED_USER)
@@ -130,6 +139,30 @@ class PgServer:
                 self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
             self._running = False
         shutil.rmtree(self.base, ignore_errors=True)
+
+    @staticmethod
+    def reap_orphans(bindir: Path) -> list[Path]:
+        """Stop and delete the servers of processes that no longer exist (only
+        servers this module started: they have an owner file)."""
+        reaped = []
+        for owner in Path(tempfile.gettempdir()).glob(f"{PREFIX}*/{OWNER_FILE}"):
+            try:
+                pid = int(owner.read_text().strip())
+                os.kill(pid, 0)
+                continue  # its owner is alive
+            except ProcessLookupError:
+                pass
+            except (OSError, ValueError):
+                continue  # unreadable, or another user's process: leave it
+            base = owner.parent
+            run_as = (["runuser", "-u", UNPRIVILEGED_USER, "--"]
+                      if os.geteuid() == 0 else [])
+            if (base / "data" / "postmaster.pid").exists():
+                subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(base / "data"),
+                                "-m", "immediate", "stop"], capture_output=True, check=False)
+            shutil.rmtree(base, ignore_errors=True)
+            reaped.append(base)
+        return reaped
 
     def url(self, database: str = "postgres") -> str:
         """The SQLAlchemy URL of ``database`` on this server."""

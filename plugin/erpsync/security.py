@@ -62,13 +62,6 @@ def session_csrf_token(request: Any) -> str | None:
     return token
 
 
-def rotate_csrf_token(request: Any) -> None:
-    """Forget the session's token (a new one is made on next use); call on login."""
-    scope = getattr(request, "scope", None) or {}
-    if "session" in scope:
-        request.session.pop(CSRF_FIELD, None)
-
-
 def csrf_matches(expected: str | None, posted: Any) -> bool:
     """Whether ``posted`` is the expected token (constant-time comparison)."""
     return bool(expected and isinstance(posted, str) and posted

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -38,3 +41,17 @@ def test_server_listens_on_its_socket_only(pg_url: str) -> None:
         uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
     if os.geteuid() == 0:
         assert uid != 0  # PostgreSQL refuses to run as root: the fixture runs it as nobody
+
+
+def test_a_killed_sessions_server_is_stopped_by_the_next(pg_server: pgserver.PgServer) -> None:
+    """A session killed before its clean-up leaves its server running; the next
+    server started reaps it (and only servers whose owner process is gone)."""
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import os, pgserver; "
+              "s = pgserver.PgServer(); s.start(); print(s.base, flush=True); os._exit(0)")
+    proc = subprocess.run([sys.executable, "-c", script, str(Path(pgserver.__file__).parent)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    orphan = Path(proc.stdout.strip())
+    assert (orphan / "data" / "postmaster.pid").exists()  # left running by the dead owner
+    reaped = pgserver.PgServer.reap_orphans(pg_server.bindir)
+    assert orphan in reaped and not orphan.exists()
+    assert pg_server.base not in reaped and pg_server.base.exists()  # its owner is alive

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +27,44 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
+def chromium_or_skip() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests "
                         "(apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is not installed")
+
+
+def in_own_thread(work: Callable[[Any], None]) -> None:
+    """Run ``work(browser)`` with Chromium in a thread of its own: Playwright's sync
+    API refuses a thread whose asyncio loop runs (another suite's browser fixture)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    failure: list[BaseException] = []
+
+    def run() -> None:
         try:
-            yield browser
-        finally:
-            browser.close()
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                     args=CHROMIUM_ARGS)
+                try:
+                    work(browser)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="xss-browser")
+    thread.start()
+    thread.join(300)
+    assert not thread.is_alive(), "the browser test did not finish"
+    if failure:
+        raise failure[0]
 
 
 def test_no_script_from_erp_data_runs_and_the_text_shows_as_typed(
-        app: Starlette, browser_page: Any, tmp_path: Path, engine) -> None:
+        app: Starlette, tmp_path: Path, engine) -> None:
+    chromium_or_skip()
     from playwright.sync_api import expect
 
     info = write_evil_workbook(tmp_path / "evil-erp")
@@ -54,8 +74,8 @@ def test_no_script_from_erp_data_runs_and_the_text_shows_as_typed(
     errors: list[str] = []
     checked: list[str] = []
 
-    with LiveServer(app) as server:
-        context = browser_page.new_context(base_url=server.url, locale="en-US")
+    def scenario(browser: Any) -> None:
+        context = browser.new_context(base_url=server_url, locale="en-US")
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -124,6 +144,10 @@ def test_no_script_from_erp_data_runs_and_the_text_shows_as_typed(
         control.wait_for_function("() => window.__xss === 'img'")
         assert live == ["img"]
         context.close()
+
+    with LiveServer(app) as server:
+        server_url = server.url
+        in_own_thread(scenario)
 
     assert dialogs == [], dialogs
     assert errors == [], errors

@@ -27,9 +27,13 @@ UNREACHABLE = "Cannot reach the Tryton server"
 
 
 def _message(error: ConnectorError) -> str:
+    """The English user message; it must also exist, translated, in Dutch."""
     assert isinstance(error.user_message, LazyString)  # rendered in the admin's language
+    with use_locale("en"):
+        english = str(error.user_message)
     with use_locale("nl"):
-        return str(error.user_message)
+        assert str(error.user_message) != english, "no Dutch translation"
+    return english
 
 
 # ------------------------------------------------------------------ real server
