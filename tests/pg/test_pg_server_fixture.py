@@ -33,12 +33,14 @@ def test_server_listens_on_its_socket_only(pg_url: str) -> None:
             listen = conn.execute(text("SHOW listen_addresses")).scalar_one()
             socket_dir = conn.execute(text("SHOW unix_socket_directories")).scalar_one()
             server_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            # Read while the connection is open: the backend exits when it closes.
+            with open(f"/proc/{server_pid}/status") as status:  # Linux: the real uid
+                uid = next(int(line.split()[1]) for line in status
+                           if line.startswith("Uid:"))
     finally:
         engine.dispose()
     assert listen == ""  # no TCP at all
     assert "erpsync-pg-" in socket_dir
-    with open(f"/proc/{server_pid}/status") as status:  # Linux: the backend's real uid
-        uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
     if os.geteuid() == 0:
         assert uid != 0  # PostgreSQL refuses to run as root: the fixture runs it as nobody
 
