@@ -21,13 +21,13 @@ from typing import Any
 #: module -> the functions timed (nested calls are counted in both).
 STEPS: dict[str, tuple[str, ...]] = {
     "erpsync.engine.staging": ("prepare_row", "insert_rows"),
-    "erpsync.engine.preview": ("compute_diffs", "fill_missing_keys", "_reset_and_link",
+    "erpsync.engine.preview": ("fill_missing_keys", "_reset_and_link",
                                "_match_and_decide", "_resolve_person_companies",
                                "apply_no_company_rule"),
     "erpsync.engine.apply": ("_save_before_images", "_assign_ids", "_ensure_list_items",
                              "_insert_companies", "_update_companies",
                              "_companies_from_persons", "_insert_persons", "_update_persons",
-                             "_insert_new_communications", "_update_communications",
+                             "_write_communications",
                              "_refresh_missing_keys", "_upsert_links", "_counts"),
     "erpsync.engine.api": ("backup_database", "classify", "apply_rows"),
     "erpsync.engine.selections": ("create_import_selections",),

@@ -107,12 +107,11 @@ def csv_actors(path: Path) -> Iterator[Any]:
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
-        key, modified = header.index("ERPKEY"), header.index("LASTMODIFIED")
-        fields = [(i, name) for i, name in enumerate(header) if i not in (key, modified)]
-        customer = ActorType.CUSTOMER
+        customer, parse = ActorType.CUSTOMER, datetime.fromisoformat
         for cells in reader:
-            yield ErpActor(customer, cells[key], {name: cells[i] for i, name in fields},
-                           datetime.fromisoformat(cells[modified]))
+            fields = dict(zip(header, cells, strict=True))
+            yield ErpActor(customer, fields.pop("ERPKEY"), fields,
+                           parse(fields.pop("LASTMODIFIED")))
 
 
 def run(url: str, csv_path: Path, rows: int, reader: str = "csv") -> dict[str, Any]:

@@ -84,7 +84,11 @@ def test_keys_and_data_warnings_are_stored(engine: ImportEngine) -> None:
     assert company_row.name_key == "acme as" and company_row.vat_key == "987654321"
     assert company_row.comm_email is None and company_row.warnings == [INVALID_EMAIL]
     assert company_row.phone_key == "004722000000"
-    assert company_row.data["CUSTOM"] == "kept"  # unknown keys stay in the data
+    assert company_row.v_name == "Acme  AS" and company_row.v_vatno == "NO 987 654 321 MVA"
+    assert company_row.extra == {"CUSTOM": "kept"}  # keys the CRM does not import
+    staged = {r["erp_key"]: r for r in engine.list_staged(import_id)}
+    assert staged["C1"]["data"] == {"NAME": "Acme  AS", "VATNO": "NO 987 654 321 MVA",
+                                    "PHONE": "+47 22 00 00 00", "CUSTOM": "kept"}
     assert person_row.name_key == "ola nordmann" and person_row.display_name == "Ola Nordmann"
     assert person_row.mobile_key == "004791234567" and person_row.email_key == "ola@acme.no"
     assert warning_label(INVALID_EMAIL) != INVALID_EMAIL

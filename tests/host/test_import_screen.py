@@ -105,7 +105,7 @@ def _add_import(db, user_id: int, state: str, staged: int = 0, **values) -> int:
         for n in range(staged):
             conn.execute(insert(staged_actor).values(
                 import_id=import_id, connection_id=None, actor_type="customer",
-                kind="company", erp_key=f"K{n}", data={"NAME": f"Company {n}"}))
+                kind="company", erp_key=f"K{n}", v_name=f"Company {n}"))
     return import_id
 
 

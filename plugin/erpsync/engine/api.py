@@ -231,7 +231,8 @@ class ImportEngine:
                      status: str | None = None) -> list[PreviewRow]:
         """One page of preview rows (staging order), optionally of one status."""
         with self.db.connect() as conn:
-            return reading.preview_rows(conn, import_id, offset, limit, status)
+            return reading.preview_rows(conn, import_id, runs.settings_of(conn, import_id),
+                                        offset, limit, status)
 
     def set_checked(self, import_id: int, staged_ids: Iterable[int] | None,
                     checked: bool) -> None:

@@ -44,16 +44,15 @@ from .fieldmap import (
     COMPANY,
     COMPANY_FIELDS,
     LIST_FIELDS,
-    LIST_NAME_LENGTH,
     PERSON,
     PERSON_FIELDS,
     ListField,
     comm_rule,
+    value_column,
 )
 from .preview import apply_no_company_rule
 from .schema import (
     COMPANY_COLUMNS,
-    PERSON_COLUMNS,
     before_image,
     communication,
     company,
@@ -70,7 +69,6 @@ from .sqlutil import (
     json_array_agg,
     json_array_or_empty,
     json_object,
-    json_text,
     lock_for_ids,
 )
 from .states import (
@@ -167,8 +165,9 @@ def _merged(current: Any, new: Any, mode: Action) -> Any:
     return func.coalesce(new, current)
 
 
-def _column_values(fields: dict[str, str], lengths: dict[str, int]) -> dict[str, Any]:
-    return {col: json_text(sa.c.data, key, lengths[col]) for key, col in fields.items()}
+def _column_values(fields: dict[str, str]) -> dict[str, Any]:
+    """CRM column -> the staged value column (values are cut to length when staged)."""
+    return {col: sa.c[value_column(key)] for key, col in fields.items()}
 
 
 def _ensure_list_items(conn: Connection, rows: _Rows, settings: ImportSettings) -> None:
@@ -180,8 +179,7 @@ def _ensure_list_items(conn: Connection, rows: _Rows, settings: ImportSettings) 
         key = sa.c[lf.key_column]
         will_set = (true() if mode is Action.REPLACE else exists().where(
             company.c.id == sa.c.target_id, company.c[lf.column].is_(None)))
-        query = (select(literal(lf.list_name), func.min(json_text(sa.c.data, lf.key,
-                                                                  LIST_NAME_LENGTH)),
+        query = (select(literal(lf.list_name), func.min(sa.c[value_column(lf.key)]),
                         key, false())
                  .where(or_(rows.new(COMPANY), and_(rows.updated(COMPANY), will_set)),
                         key.is_not(None),
@@ -195,7 +193,7 @@ def _ensure_list_items(conn: Connection, rows: _Rows, settings: ImportSettings) 
 # -- companies and persons ------------------------------------------------------
 def _insert_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
                       now: datetime) -> None:
-    values = _column_values(COMPANY_FIELDS, COMPANY_COLUMNS)
+    values = _column_values(COMPANY_FIELDS)
     values.update({lf.column: _list_value(lf, settings.list_values) for lf in LIST_FIELDS})
     values.update(id=sa.c.crm_id, name_key=sa.c.name_key, dept_key=sa.c.dept_key,
                   vat_key=sa.c.vat_key, created_at=_now(now), updated_at=_now(now))
@@ -206,7 +204,7 @@ def _insert_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
 def _update_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
                       now: datetime) -> None:
     mode = update_mode(settings, COMPANY)
-    new_values = _column_values(COMPANY_FIELDS, COMPANY_COLUMNS)
+    new_values = _column_values(COMPANY_FIELDS)
     values = {col: _merged(company.c[col], new, mode) for col, new in new_values.items()}
     for lf in LIST_FIELDS:
         current, new = company.c[lf.column], _list_value(lf, settings.list_values)
@@ -252,7 +250,7 @@ def _resolve_person_companies(conn: Connection, rows: _Rows) -> None:
 
 
 def _insert_persons(conn: Connection, rows: _Rows, now: datetime) -> None:
-    values = _column_values(PERSON_FIELDS, PERSON_COLUMNS)
+    values = _column_values(PERSON_FIELDS)
     values.update(id=sa.c.crm_id, company_id=sa.c.company_target_id, name_key=sa.c.name_key,
                   created_at=_now(now), updated_at=_now(now))
     conn.execute(insert(person).from_select(
@@ -262,7 +260,7 @@ def _insert_persons(conn: Connection, rows: _Rows, now: datetime) -> None:
 def _update_persons(conn: Connection, rows: _Rows, settings: ImportSettings,
                     now: datetime) -> None:
     mode = update_mode(settings, PERSON)
-    new_values = _column_values(PERSON_FIELDS, PERSON_COLUMNS)
+    new_values = _column_values(PERSON_FIELDS)
     values = {col: _merged(person.c[col], new, mode) for col, new in new_values.items()}
     # The name key: kept when no part of the name changes, the staged key when
     # the name is the ERP's; NULL (recomputed afterwards) for a mix of both.
@@ -282,44 +280,56 @@ def _update_persons(conn: Connection, rows: _Rows, settings: ImportSettings,
 
 
 # -- communications ----------------------------------------------------------------
-def _insert_new_communications(conn: Connection, rows: _Rows) -> None:
-    parts = [select(sa.c.kind, sa.c.crm_id, literal(kind), sa.c[column], sa.c[key_column],
-                    literal(1))
-             .where(rows.any_new, sa.c[column].is_not(None))
-             for kind, (column, key_column) in COMM_COLUMNS.items()]
-    conn.execute(insert(communication).from_select(
-        ["owner_type", "owner_id", "kind", "value", "value_key", "rank"], union_all(*parts)))
+def _write_communications(conn: Connection, rows: _Rows, settings: ImportSettings) -> None:
+    """New actors get every communication. Existing actors, per kind: Add new
+    – keep existing adds a value not there yet; Replace – overwrite existing
+    replaces that kind's values; Ignore changes nothing.
 
-
-def _update_communications(conn: Connection, rows: _Rows, settings: ImportSettings) -> None:
-    """Existing actors: Add new – keep existing adds a value not there yet;
-    Replace – overwrite existing replaces that kind's values; Ignore changes nothing."""
+    Three statements for every kind together (each statement costs a pass
+    over the staged rows): a DELETE of the replaced values and two INSERTs."""
     m = communication.c
+    owner = and_(m.owner_type == sa.c.kind, m.owner_id == sa.c.target_id)
+    replaced = [and_(m.kind == kind, sa.c[key_column].is_not(None),
+                     sa.c[key_column] != m.value_key)
+                for kind, (_column, key_column) in COMM_COLUMNS.items()
+                if comm_rule(settings, kind) is CommunicationRule.REPLACE]
+    if replaced:
+        # Driven from the import's staged rows into the owner index (an EXISTS
+        # per communication row would scan the staging table each time).
+        doomed = (select(m.id).select_from(sa.join(communication, owner))
+                  .where(rows.any_updated, or_(*replaced)))
+        conn.execute(delete(communication).where(m.id.in_(doomed)))
+    columns = ["owner_type", "owner_id", "kind", "value", "value_key", "rank"]
+    # The new actors' apart: a SELECT that reads ``communication`` makes SQLite
+    # buffer all its rows before inserting them.
+    conn.execute(insert(communication).from_select(columns, union_all(*[
+        select(sa.c.kind, sa.c.crm_id, literal(kind), sa.c[column], sa.c[key_column],
+               literal(1))
+        .where(rows.any_new, sa.c[column].is_not(None))
+        for kind, (column, key_column) in COMM_COLUMNS.items()])))
+    parts = []
     for kind, (column, key_column) in COMM_COLUMNS.items():
-        rule = comm_rule(settings, kind)
-        if rule is CommunicationRule.IGNORE:
+        if comm_rule(settings, kind) is CommunicationRule.IGNORE:
             continue
-        given = and_(rows.any_updated, sa.c[column].is_not(None))
-        owner = and_(m.owner_type == sa.c.kind, m.owner_id == sa.c.target_id, m.kind == kind)
-        if rule is CommunicationRule.REPLACE:
-            # Driven from the import's staged rows into the owner index (an
-            # EXISTS per communication row would scan the staging table each time).
-            doomed = (select(m.id).select_from(sa.join(communication, owner))
-                      .where(given, sa.c[key_column] != m.value_key))
-            conn.execute(delete(communication).where(m.id.in_(doomed)))
-        next_rank = select(func.coalesce(func.max(m.rank), 0) + 1).where(owner).scalar_subquery()
-        conn.execute(insert(communication).from_select(
-            ["owner_type", "owner_id", "kind", "value", "value_key", "rank"],
-            select(sa.c.kind, sa.c.target_id, literal(kind), sa.c[column], sa.c[key_column],
-                   next_rank)
-            .where(given, ~exists().where(owner, m.value_key == sa.c[key_column]))))
+        same_kind = and_(owner, m.kind == kind)
+        next_rank = select(func.coalesce(func.max(m.rank), 0) + 1).where(
+            same_kind).scalar_subquery()
+        parts.append(select(sa.c.kind, sa.c.target_id, literal(kind), sa.c[column],
+                            sa.c[key_column], next_rank)
+                     .where(rows.any_updated, sa.c[column].is_not(None),
+                            ~exists().where(same_kind, m.value_key == sa.c[key_column])))
+    if parts:
+        conn.execute(insert(communication).from_select(columns, union_all(*parts)))
 
 
 # -- before images, links --------------------------------------------------------------
-def _save_before_images(conn: Connection, import_id: int, rows: _Rows) -> None:
+def _save_before_images(conn: Connection, import_id: int, rows: _Rows,
+                        kinds: set[str]) -> None:
     """The columns and communications of every actor about to be updated (for undo)."""
     m = communication.c
     for kind, crm_table in ((COMPANY, company), (PERSON, person)):
+        if kind not in kinds:
+            continue
         comms = (select(json_array_agg(conn, json_object(conn, {
             "kind": m.kind, "value": m.value, "value_key": m.value_key, "rank": m.rank})))
             .where(m.owner_type == kind, m.owner_id == crm_table.c.id).scalar_subquery())
@@ -407,33 +417,37 @@ def _apply_rows(conn: Connection, import_id: int, settings: ImportSettings,
 
     rows = _Rows(import_id)
     lock_for_ids(conn, company, person)
-    if settings.person_match is not PersonMatch.NONE:
+    # Every step passes over the import's rows: skip the steps of a kind it lacks.
+    kinds = set(conn.scalars(select(sa.c.kind).distinct().where(rows.mine)))
+    persons = PERSON in kinds and settings.person_match is not PersonMatch.NONE
+    if persons:
         # Persons whose staged company was unchecked after the preview.
         apply_no_company_rule(conn, import_id, settings.no_company, sa.c.checked.is_(True))
-    _save_before_images(conn, import_id, rows)
+    _save_before_images(conn, import_id, rows, kinds)
     step(1)
 
-    _assign_ids(conn, company, rows.new(COMPANY), "crm_id")
-    _ensure_list_items(conn, rows, settings)
-    _insert_companies(conn, rows, settings, now)
-    _update_companies(conn, rows, settings, now)
+    if COMPANY in kinds:
+        _assign_ids(conn, company, rows.new(COMPANY), "crm_id")
+        _ensure_list_items(conn, rows, settings)
+        _insert_companies(conn, rows, settings, now)
+        _update_companies(conn, rows, settings, now)
     step(2)
 
-    _resolve_person_companies(conn, rows)
-    _companies_from_persons(conn, rows, now)
-    _assign_ids(conn, person, rows.new(PERSON), "crm_id")
-    _insert_persons(conn, rows, now)
-    _update_persons(conn, rows, settings, now)
+    if persons:
+        _resolve_person_companies(conn, rows)
+        _companies_from_persons(conn, rows, now)
+        _assign_ids(conn, person, rows.new(PERSON), "crm_id")
+        _insert_persons(conn, rows, now)
+        _update_persons(conn, rows, settings, now)
     step(3)
 
-    _insert_new_communications(conn, rows)
-    _update_communications(conn, rows, settings)
+    _write_communications(conn, rows, settings)
     step(4)
-    conn.execute(sa.update().where(rows.any_updated).values(crm_id=sa.c.target_id))
-    # Rows already equal to their CRM actor are linked too: they are the same actor.
-    conn.execute(sa.update().where(rows.mine, sa.c.status == NOT_IMPORTED,
-                                   sa.c.reason == reasons.UNCHANGED)
-                 .values(crm_id=sa.c.match_id))
+    # Updated rows, and rows already equal to their CRM actor (they are the
+    # same actor: they get linked too).
+    unchanged = and_(sa.c.status == NOT_IMPORTED, sa.c.reason == reasons.UNCHANGED)
+    conn.execute(sa.update().where(rows.mine, or_(rows.any_updated, unchanged)).values(
+        crm_id=case((unchanged, sa.c.match_id), else_=sa.c.target_id)))
     _refresh_missing_keys(conn, rows, batch_size)
     _upsert_links(conn, import_id, rows)
     fix_sequences(conn, company, person)

@@ -1,33 +1,34 @@
-"""What an update will change, field by field (for the preview).
+"""What an update will change, field by field.
 
-One streaming join query per kind of actor brings each updated row with its
-CRM row, the CRM row's communications (aggregated) and list items; the
-changes are computed in Python in batches and written back with
-``executemany``. :mod:`.apply` makes exactly these changes with set
-statements; the rules live in the small pure functions below, which the tests
-exercise through both paths.
+Two views of the same rules, which the tests hold equal:
+
+- :func:`changes_of_rows`: the changes of a page of staged rows, in Python
+  (the pure functions below), for the preview page. Diffs are worked out when
+  they are shown, against the CRM as it is then, and never stored.
+- :func:`changes_anything`: a SQL condition, true for an updated row the
+  import would change; the preview marks the others ``unchanged`` with one
+  statement. :mod:`.apply` makes exactly these changes with set statements.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, and_, exists, false, func, or_, select, true
 
 from .fieldmap import (
     COMM_COLUMNS,
     COMPANY,
     COMPANY_FIELD,
     LIST_FIELDS,
-    LIST_NAME_LENGTH,
     PERSON,
+    ListField,
     comm_field_key,
     comm_rule,
     comms_of,
     fields_of,
-    lengths_of,
+    value_column,
 )
 from .schema import communication, company, list_item, person, staged_actor
 from .settings import Action, CommunicationRule, ImportSettings, ListValues
@@ -35,8 +36,6 @@ from .sqlutil import RECORD_SEP, UNIT_SEP, concat_units
 from .states import COMPANY_NEW, UPDATED
 
 sa = staged_actor
-
-_WRITE_DIFF = sa.update().where(sa.c.id == bindparam("b_id")).values(diff=bindparam("b_diff"))
 
 
 def update_mode(settings: ImportSettings, kind: str) -> Action:
@@ -133,19 +132,6 @@ def _comm_aggregate(crm_table: Any, kind: str) -> Any:
             .scalar_subquery().label("comms"))
 
 
-def _write_diffs(conn: Connection, write: str, order: Any, params: list[Any]) -> None:
-    """One batch of diffs: PostgreSQL gets them as two arrays in one UPDATE
-    (an ``executemany`` there is a round trip per row), SQLite an ``executemany``."""
-    if conn.dialect.name != "postgresql":
-        conn.exec_driver_sql(write, params)
-        return
-    conn.exec_driver_sql(
-        "UPDATE staged_actor SET diff = v.diff::json "
-        "FROM unnest(%(ids)s::integer[], %(diffs)s::text[]) AS v(id, diff) "
-        "WHERE staged_actor.id = v.id",
-        {"ids": [p["b_id"] for p in params], "diffs": [p["b_diff"] for p in params]})
-
-
 def _default_items(conn: Connection) -> dict[str, tuple[int, str]]:
     """The default item of every list (lowest id when several are marked)."""
     out: dict[str, tuple[int, str]] = {}
@@ -164,11 +150,11 @@ def _row_differ(kind: str, settings: ImportSettings, defaults: dict[str, tuple[i
     values are taken by position: the function runs once per updated actor."""
     at = {name: index for index, name in enumerate(columns)}
     mode = update_mode(settings, kind)
-    lengths = lengths_of(kind)
-    values = [(key, at[f"crm_{column}"], lengths[column])
+    values = [(key, at[value_column(key)], at[f"crm_{column}"])
               for key, column in fields_of(kind).items()]
-    lists = [(lf.key, at[f"new_{lf.column}"], at[f"new_{lf.column}_name"],
-              at[f"crm_{lf.column}"], at[f"old_{lf.column}_name"], defaults.get(lf.list_name))
+    lists = [(lf.key, at[value_column(lf.key)], at[f"new_{lf.column}"],
+              at[f"new_{lf.column}_name"], at[f"crm_{lf.column}"], at[f"old_{lf.column}_name"],
+              defaults.get(lf.list_name))
              for lf in LIST_FIELDS] if kind == COMPANY else []
     comms = [(comm_field_key(kind, comm_kind), comm_kind, at[COMM_COLUMNS[comm_kind][0]],
               at[COMM_COLUMNS[comm_kind][1]], comm_rule(settings, comm_kind))
@@ -176,18 +162,14 @@ def _row_differ(kind: str, settings: ImportSettings, defaults: dict[str, tuple[i
     company_columns = (None if kind == COMPANY else tuple(at[name] for name in (
         "crm_company_id", "old_company_name", "company_target_id", "new_company_name",
         "keeper_status", "keeper_name", "create_company", "display_name")))
-    data_at, comms_at, list_rule = at["data"], at["comms"], settings.list_values
+    comms_at, list_rule = at["comms"], settings.list_values
 
     def changes_of(row: Any) -> list[dict[str, Any]]:
-        data = row[data_at] or {}
         changes: list[dict[str, Any] | None] = []
-        for key, crm_at, length in values:
-            new = data.get(key)
-            changes.append(value_change(key, row[crm_at],
-                                        new[:length] if new is not None else None, mode))
-        for key, found_at, found_name_at, crm_at, old_name_at, default in lists:
-            value = data.get(key)
-            value = value[:LIST_NAME_LENGTH] if value is not None else None
+        for key, value_at, crm_at in values:
+            changes.append(value_change(key, row[crm_at], row[value_at], mode))
+        for key, value_at, found_at, found_name_at, crm_at, old_name_at, default in lists:
+            value = row[value_at]
             found_id = row[found_at]
             found = (found_id, row[found_name_at]) if found_id else None
             target = list_target(value, found, default, list_rule)
@@ -224,11 +206,14 @@ def _company_change(old_id: int | None, old_name: str | None, target_id: int | N
     return change(COMPANY_FIELD, old_name, new_name)
 
 
-def _diff_query(import_id: int, kind: str) -> Any:
+def _diff_query(import_id: int, kind: str, staged_ids: list[int]) -> Any:
     crm = company if kind == COMPANY else person
     comm_columns = [sa.c[c] for pair in COMM_COLUMNS.values() for c in pair]
-    columns = [sa.c.id, sa.c.data, sa.c.display_name, sa.c.company_target_id,
-               sa.c.create_company, *comm_columns, _comm_aggregate(crm, kind),
+    value_columns = [sa.c[value_column(key)] for key in fields_of(kind)]
+    if kind == COMPANY:
+        value_columns += [sa.c[value_column(lf.key)] for lf in LIST_FIELDS]
+    columns = [sa.c.id, sa.c.display_name, sa.c.company_target_id,
+               sa.c.create_company, *value_columns, *comm_columns, _comm_aggregate(crm, kind),
                *[crm.c[col].label(f"crm_{col}") for col in fields_of(kind).values()]]
     query_from = sa.join(crm, crm.c.id == sa.c.target_id)
     if kind == COMPANY:
@@ -254,31 +239,99 @@ def _diff_query(import_id: int, kind: str) -> Any:
                       .outerjoin(new_co, new_co.c.id == sa.c.company_target_id)
                       .outerjoin(keeper, keeper.c.id == sa.c.company_staged_id))
     return (select(*columns).select_from(query_from)
-            .where(sa.c.import_id == import_id, sa.c.status == UPDATED[kind])
-            .order_by(sa.c.id))
+            .where(sa.c.import_id == import_id, sa.c.status == UPDATED[kind],
+                   sa.c.id.in_(staged_ids)))
 
 
-def compute_diffs(conn: Connection, import_id: int, settings: ImportSettings,
-                  batch_size: int) -> None:
-    """Write ``staged_actor.diff`` of every updated row; rows without a change
-    keep ``diff`` NULL."""
+def changes_of_rows(conn: Connection, import_id: int, settings: ImportSettings,
+                    staged_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Staged id -> the changes of that updated row (``{"field", "old", "new"}``)
+    against the CRM as it is now; rows that are not updates, or change
+    nothing, are left out. Meant for a page of rows: one query per kind."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not staged_ids:
+        return out
     defaults = _default_items(conn)
-    # Written through the driver: the diffs are serialised here, once, instead
-    # of through SQLAlchemy's per-value processing (most of the time otherwise).
-    dumps = getattr(conn.dialect, "_json_serializer", None) or json.dumps
-    compiled = _WRITE_DIFF.compile(dialect=conn.dialect)
-    write, order = str(compiled), compiled.positiontup  # None: named parameters
     for kind in (COMPANY, PERSON):
-        result = conn.execute(_diff_query(import_id, kind).execution_options(
-            stream_results=True, yield_per=batch_size))
-        changes_of = _row_differ(kind, settings, defaults, list(result.keys()))
-        id_at = list(result.keys()).index("id")
-        for rows in result.partitions(batch_size):
-            params: list[Any] = []
-            for row in rows:
-                changes = changes_of(row)
-                if changes:
-                    named = {"b_diff": dumps(changes), "b_id": row[id_at]}
-                    params.append(tuple(named[k] for k in order) if order else named)
-            if params:
-                _write_diffs(conn, write, order, params)
+        result = conn.execute(_diff_query(import_id, kind, staged_ids))
+        columns = list(result.keys())
+        changes_of, id_at = _row_differ(kind, settings, defaults, columns), columns.index("id")
+        for row in result:
+            if changes := changes_of(row):
+                out[row[id_at]] = changes
+    return out
+
+
+# -- the same rules as one SQL condition ----------------------------------------
+def _value_changes(current: Any, new: Any, mode: Action) -> Any:
+    """:func:`value_change` is not None."""
+    if mode is Action.MERGE:
+        return and_(new.is_not(None), func.coalesce(current, "") == "")
+    return and_(new.is_not(None), or_(current.is_(None), new != current))
+
+
+def _list_changes(lf: ListField, mode: Action, rule: ListValues, current: Any) -> Any:
+    """:func:`list_change` of :func:`list_target` is not None."""
+    item = list_item.c
+    found = (select(func.min(item.id))
+             .where(item.list_name == lf.list_name, item.name_key == sa.c[lf.key_column])
+             .correlate_except(list_item).scalar_subquery())
+    target = found
+    if rule is ListValues.DEFAULT:  # the default item when the value is not found
+        default = (select(func.min(item.id))
+                   .where(item.list_name == lf.list_name, item.is_default.is_(True))
+                   .correlate_except(list_item).scalar_subquery())
+        target = func.coalesce(found, default)
+    given = sa.c[value_column(lf.key)].is_not(None)
+    if mode is Action.MERGE:
+        return and_(given, current.is_(None),
+                    true() if rule is ListValues.ADD else target.is_not(None))
+    if rule is ListValues.ADD:  # not found: a new item
+        return and_(given, or_(found.is_(None), found != func.coalesce(current, 0)))
+    return and_(given, target.is_distinct_from(current))
+
+
+def _comm_changes(kind: str, crm_table: Any, comm_kind: str, rule: CommunicationRule) -> Any:
+    """:func:`comm_change` is not None."""
+    column, key_column = COMM_COLUMNS[comm_kind]
+    if rule is CommunicationRule.IGNORE:
+        return false()
+    m = communication.c
+    owned = and_(m.owner_type == kind, m.owner_id == crm_table.c.id, m.kind == comm_kind)
+    # Correlated to the staged row and the CRM row of the enclosing statements.
+    has_key = exists().where(owned, m.value_key == sa.c[key_column]).correlate_except(
+        communication)
+    given = and_(sa.c[column].is_not(None), sa.c[key_column].is_not(None))
+    if rule is CommunicationRule.ADD:
+        return and_(given, ~has_key)
+    other_key = exists().where(owned, m.value_key != sa.c[key_column]).correlate_except(
+        communication)
+    return and_(given, or_(~has_key, other_key))
+
+
+def _company_changes(mode: Action) -> Any:
+    """:func:`_company_change` is not None (persons)."""
+    keeper = sa.alias("keeper")
+    target, current = sa.c.company_target_id, person.c.company_id
+    has_new = or_(target.is_not(None), sa.c.create_company.is_(True),
+                  exists().where(keeper.c.id == sa.c.company_staged_id,
+                                 keeper.c.status == COMPANY_NEW).correlate_except(keeper))
+    return and_(has_new, current.is_(None) if mode is Action.MERGE else true(),
+                or_(target.is_(None), current.is_(None), target != current))
+
+
+def changes_anything(kind: str, settings: ImportSettings) -> Any:
+    """True for a staged row of ``kind`` whose import would change its CRM actor
+    (``target_id``): an EXISTS over the CRM row."""
+    crm = company if kind == COMPANY else person
+    mode = update_mode(settings, kind)
+    changes = [_value_changes(crm.c[column], sa.c[value_column(key)], mode)
+               for key, column in fields_of(kind).items()]
+    if kind == COMPANY:
+        changes += [_list_changes(lf, mode, settings.list_values, crm.c[lf.column])
+                    for lf in LIST_FIELDS]
+    else:
+        changes.append(_company_changes(mode))
+    changes += [_comm_changes(kind, crm, comm_kind, comm_rule(settings, comm_kind))
+                for comm_kind in comms_of(kind).values()]
+    return exists().where(crm.c.id == sa.c.target_id, or_(*changes)).correlate_except(crm)

@@ -1,15 +1,28 @@
 """Which ERP field key goes to which CRM column, communication kind or list.
 
-Field keys are the well-known names of DESIGN.md (NAME, NUMBER1, ...). Keys
-that are not mapped here stay in ``staged_actor.data`` and are not imported.
+Field keys are the well-known names of DESIGN.md (NAME, NUMBER1, ...). Staging
+keeps the value of every mapped key in a column of its own (``v_name``, ...,
+see :data:`VALUE_COLUMNS`), cut to the CRM column's length; keys that are not
+mapped stay in ``staged_actor.extra`` and are not imported.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .schema import COMPANY_COLUMNS, PERSON_COLUMNS
 from .settings import CommunicationRule, ImportSettings
+
+#: Column lengths of the CRM; longer ERP values are truncated with a warning.
+COMPANY_COLUMNS: dict[str, int] = {
+    "name": 200, "department": 200, "code": 50, "number": 50, "vatno": 50,
+    "postal_ad1": 200, "postal_ad2": 200, "postal_ad3": 200, "postal_zip": 20,
+    "postal_city": 100, "country": 100,
+}
+PERSON_COLUMNS: dict[str, int] = {
+    "firstname": 100, "middlename": 100, "lastname": 100, "title": 100, "number": 50,
+    "position": 100, "postal_ad1": 200, "postal_ad2": 200, "postal_ad3": 200,
+    "postal_zip": 20, "postal_city": 100, "country": 100,
+}
 
 COMPANY = "company"
 PERSON = "person"
@@ -77,6 +90,25 @@ LIST_FIELDS: tuple[ListField, ...] = (
 )
 #: Length of ``list_item.name``.
 LIST_NAME_LENGTH = 100
+
+#: Field key -> (``staged_actor`` value column, length) of every imported
+#: field and list value. Companies and persons share the address keys, whose
+#: CRM columns have the same lengths.
+VALUE_COLUMNS: dict[str, tuple[str, int]] = {
+    **{key: (f"v_{key.lower()}", COMPANY_COLUMNS[column])
+       for key, column in COMPANY_FIELDS.items()},
+    **{key: (f"v_{key.lower()}", PERSON_COLUMNS[column])
+       for key, column in PERSON_FIELDS.items()},
+    **{lf.key: (f"v_{lf.key.lower()}", LIST_NAME_LENGTH) for lf in LIST_FIELDS},
+}
+assert all(COMPANY_COLUMNS[COMPANY_FIELDS[key]] == PERSON_COLUMNS[column]
+           for key, column in PERSON_FIELDS.items() if key in COMPANY_FIELDS)
+
+
+def value_column(field_key: str) -> str:
+    """The ``staged_actor`` column holding the value of ``field_key``."""
+    return VALUE_COLUMNS[field_key][0]
+
 
 #: Pseudo field key of a person's company in diffs.
 COMPANY_FIELD = "COMPANY"

@@ -15,8 +15,9 @@ The order of the rules (DESIGN.md "Import settings"):
    same actor, never a duplicate: with "Add always" it is updated as with Merge;
 6. persons: their company (a staged company, else the CRM company linked to
    the parent) and the "If no company name" rule;
-7. field-by-field diffs of updated rows (:mod:`.diff`); an update that changes
-   nothing is not imported (``unchanged``).
+7. an update that changes nothing is not imported (``unchanged``; the
+   condition is :func:`.diff.changes_anything`; the field-by-field diffs are
+   worked out when the preview page shows them).
 
 Each rule is one UPDATE over all rows of the import (correlated subqueries,
 window functions, UPDATE .. FROM), so the number of statements does not grow
@@ -32,7 +33,7 @@ from sqlalchemy.sql import ColumnElement
 
 from . import reasons
 from .crmkeys import fill_missing_keys
-from .diff import compute_diffs
+from .diff import changes_anything
 from .fieldmap import COMPANY, PERSON
 from .schema import communication, company, erp_link, person, staged_actor
 from .settings import Action, CompanyMatch, ImportSettings, NoCompany, PersonMatch
@@ -221,26 +222,32 @@ def classify(conn: Connection, import_id: int, settings: ImportSettings,
 
 def _reset_and_link(conn: Connection, import_id: int, settings: ImportSettings) -> None:
     """Forget an earlier preview, apply rule 1 (and "persons are not imported"),
-    and rule 2, the ERP link, for every kind: one pass over the rows, plus one
-    over the matched ones. (Each pass writes every row it touches, so the
-    rules share passes where they can; ``checked`` is set with the status.)"""
+    and rule 2, the ERP link, for every kind.
+
+    Each statement writes only the rows it changes (a write of every row is
+    what costs): the reset touches rows an earlier preview classified, the
+    validation rows without a name, the link rows that have one."""
     update = _Updater(conn, import_id)
+    update(or_(sa.c.status.is_not(None), sa.c.checked.is_(False)),
+           status=null(), reason=null(), checked=true(), target_id=null(), match_id=null(),
+           match_count=null(), matched_by_link=false(), duplicate_of=null(),
+           company_staged_id=null(), company_target_id=null(), create_company=false(),
+           created_company_id=null(), crm_id=null())
     # 1. Validation (keys are None exactly when the name is missing).
-    named = sa.c.name_key.is_not(None)
-    disabled = (sa.c.kind == PERSON if settings.person_match is PersonMatch.NONE
-                else false())
-    link = case((~named, null()), (disabled, null()),
-                (sa.c.kind == COMPANY, link_subquery(COMPANY, sa.c.actor_type, sa.c.erp_key)),
-                else_=link_subquery(PERSON, sa.c.actor_type, sa.c.erp_key))
-    update(status=case((~named, NOT_IMPORTED), (disabled, NOT_IMPORTED), else_=null()),
-           reason=case((~named, reasons.NAME_MISSING), (disabled, reasons.PERSONS_DISABLED),
-                       else_=null()),
-           checked=case((~named, false()), (disabled, false()), else_=true()),
-           target_id=null(), match_id=link, match_count=null(), matched_by_link=false(),
-           duplicate_of=null(), company_staged_id=null(), company_target_id=null(),
-           diff=null(), create_company=false(), created_company_id=null(), crm_id=null())
-    # 2. The ERP link always wins.
-    update(sa.c.match_id.is_not(None), matched_by_link=true(), match_count=1)
+    update(sa.c.name_key.is_(None),
+           status=NOT_IMPORTED, reason=reasons.NAME_MISSING, checked=false())
+    if settings.person_match is PersonMatch.NONE:
+        update(sa.c.kind == PERSON, sa.c.status.is_(None),
+               status=NOT_IMPORTED, reason=reasons.PERSONS_DISABLED, checked=false())
+    # 2. The ERP link always wins: a join, so only linked rows are written.
+    link = erp_link.c
+    crm_exists = or_(
+        and_(sa.c.kind == COMPANY, exists().where(company.c.id == link.crm_id)),
+        and_(sa.c.kind == PERSON, exists().where(person.c.id == link.crm_id)))
+    update(sa.c.status.is_(None), link.connection_id == sa.c.connection_id,
+           link.actor_type == sa.c.actor_type, link.erp_key == sa.c.erp_key,
+           link.crm_type == sa.c.kind, crm_exists,
+           match_id=link.crm_id, matched_by_link=true(), match_count=1)
 
 
 def _classify(conn: Connection, import_id: int, settings: ImportSettings,
@@ -248,13 +255,16 @@ def _classify(conn: Connection, import_id: int, settings: ImportSettings,
     update = _Updater(conn, import_id)
     fill_missing_keys(conn, batch_size)
     _reset_and_link(conn, import_id, settings)
-    _match_and_decide(conn, import_id, COMPANY, settings)
-    if settings.person_match is not PersonMatch.NONE:
+    # Each rule passes over the import's rows: skip those of a kind it lacks.
+    kinds = set(conn.scalars(select(sa.c.kind).distinct().where(sa.c.import_id == import_id)))
+    if COMPANY in kinds:
+        _match_and_decide(conn, import_id, COMPANY, settings)
+    if PERSON in kinds and settings.person_match is not PersonMatch.NONE:
         _resolve_person_companies(conn, import_id)
         _match_and_decide(conn, import_id, PERSON, settings)
         apply_no_company_rule(conn, import_id, settings.no_company)
 
-    # 7. Diffs of updated rows; updates without a change are not imported.
-    compute_diffs(conn, import_id, settings, batch_size)
-    update(sa.c.status.in_(list(UPDATED.values())), sa.c.diff.is_(None),
-           status=NOT_IMPORTED, reason=reasons.UNCHANGED, checked=false())
+    # 7. Updates without a change are not imported.
+    for kind in kinds:
+        update(sa.c.status == UPDATED[kind], ~changes_anything(kind, settings),
+               status=NOT_IMPORTED, reason=reasons.UNCHANGED, checked=false())

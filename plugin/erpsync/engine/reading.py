@@ -7,23 +7,44 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, false, func, select, true
 
-from .fieldmap import COMPANY_FIELD, PERSON
+from .diff import changes_of_rows
+from .fieldmap import COMM_COLUMNS, COMPANY_FIELD, PERSON, VALUE_COLUMNS, comm_field_key
 from .reasons import COMPANY_FROM_PERSON, SEVERAL_MATCHES
 from .results import FieldChange, PreviewCounts, PreviewRow
 from .schema import company, person, staged_actor
-from .states import COMPANY_NEW, NOT_IMPORTED, PERSON_UPDATED
+from .settings import ImportSettings
+from .states import COMPANY_NEW, NOT_IMPORTED, PERSON_UPDATED, UPDATED
 
 sa = staged_actor
 
 _STAGED_COLUMNS = (sa.c.id, sa.c.actor_type, sa.c.kind, sa.c.erp_key, sa.c.display_name,
                    sa.c.connection_id, sa.c.parent_type, sa.c.parent_key, sa.c.via_parent,
-                   sa.c.last_modified, sa.c.data, sa.c.status, sa.c.reason, sa.c.checked)
+                   sa.c.last_modified, sa.c.status, sa.c.reason, sa.c.checked, sa.c.extra,
+                   *(sa.c[column] for column, _length in VALUE_COLUMNS.values()),
+                   *(sa.c[value] for value, _key in COMM_COLUMNS.values()))
+
+
+def _data(row: dict[str, Any]) -> dict[str, Any]:
+    """The staged values by field key, as they will be imported, and the keys
+    the CRM does not import."""
+    data = {key: row.pop(column) for key, (column, _length) in VALUE_COLUMNS.items()}
+    for comm_kind, (column, _key) in COMM_COLUMNS.items():
+        data[comm_field_key(row["kind"], comm_kind)] = row.pop(column)
+    data = {key: value for key, value in data.items() if value is not None}
+    data.update(row.pop("extra") or {})
+    return data
 
 
 def list_staged(conn: Connection, import_id: int, offset: int, limit: int) -> list[dict]:
+    """One page of staged rows; ``data`` holds the values by field key."""
     query = (select(*_STAGED_COLUMNS).where(sa.c.import_id == import_id)
              .order_by(sa.c.id).offset(offset).limit(limit))
-    return [dict(row) for row in conn.execute(query).mappings()]
+    out = []
+    for mapping in conn.execute(query).mappings():
+        row = dict(mapping)
+        row["data"] = _data(row)
+        out.append(row)
+    return out
 
 
 def counts(conn: Connection, import_id: int) -> PreviewCounts:
@@ -51,13 +72,14 @@ def warnings_of(row: Any) -> list[str]:
     return out
 
 
-def preview_rows(conn: Connection, import_id: int, offset: int, limit: int,
-                 status: str | None) -> list[PreviewRow]:
+def preview_rows(conn: Connection, import_id: int, settings: ImportSettings, offset: int,
+                 limit: int, status: str | None) -> list[PreviewRow]:
+    """One page of preview rows, each update with its changes against the CRM now."""
     keeper, target = sa.alias("keeper"), company.alias("target_company")
     current = company.alias("current_company")  # an updated person's company now
     query = (
         select(sa.c.id, sa.c.kind, sa.c.actor_type, sa.c.erp_key, sa.c.display_name,
-               sa.c.status, sa.c.reason, sa.c.checked, sa.c.diff, sa.c.warnings,
+               sa.c.status, sa.c.reason, sa.c.checked, sa.c.warnings,
                sa.c.match_count, sa.c.create_company,
                target.c.name.label("target_company"),
                current.c.name.label("current_company"),
@@ -72,9 +94,12 @@ def preview_rows(conn: Connection, import_id: int, offset: int, limit: int,
         .order_by(sa.c.id).offset(offset).limit(limit))
     if status:
         query = query.where(sa.c.status == status)
+    rows = conn.execute(query).all()
+    diffs = changes_of_rows(conn, import_id, settings,
+                            [row.id for row in rows if row.status in UPDATED.values()])
     out = []
-    for row in conn.execute(query):
-        changes = [FieldChange(c["field"], c["old"], c["new"]) for c in row.diff or []]
+    for row in rows:
+        changes = [FieldChange(c["field"], c["old"], c["new"]) for c in diffs.get(row.id, [])]
         out.append(PreviewRow(
             staged_id=row.id, kind=row.kind, actor_type=row.actor_type, erp_key=row.erp_key,
             display_name=row.display_name or "", company_name=_company_name(row, changes),

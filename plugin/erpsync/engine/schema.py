@@ -20,21 +20,9 @@ from sqlalchemy import (
 )
 
 from ..db import metadata
+from .fieldmap import COMPANY_COLUMNS, PERSON_COLUMNS, VALUE_COLUMNS
 
 # ---------------------------------------------------------------- the CRM
-
-#: Column lengths of the CRM; longer ERP values are truncated with a warning.
-COMPANY_COLUMNS: dict[str, int] = {
-    "name": 200, "department": 200, "code": 50, "number": 50, "vatno": 50,
-    "postal_ad1": 200, "postal_ad2": 200, "postal_ad3": 200, "postal_zip": 20,
-    "postal_city": 100, "country": 100,
-}
-PERSON_COLUMNS: dict[str, int] = {
-    "firstname": 100, "middlename": 100, "lastname": 100, "title": 100, "number": 50,
-    "position": 100, "postal_ad1": 200, "postal_ad2": 200, "postal_ad3": 200,
-    "postal_zip": 20, "postal_city": 100, "country": 100,
-}
-
 
 def _text_columns(spec: dict[str, int]) -> list[Column]:
     return [Column(name, String(length)) for name, length in spec.items()]
@@ -173,7 +161,11 @@ staged_actor = Table(
     Column("parent_key", String(200)),
     Column("last_modified", DateTime(timezone=True)),
     Column("via_parent", Boolean, nullable=False, default=False),
-    Column("data", JSON, nullable=False),  # field key -> value, as the ERP gave it
+    # The value of every imported field key, cut to the CRM column's length
+    # (v_name, v_postalad1, ..., see fieldmap.VALUE_COLUMNS) ...
+    *[Column(column, String(length)) for column, length in VALUE_COLUMNS.values()],
+    # ... and the field keys the CRM does not import, as the ERP gave them.
+    Column("extra", JSON),
     Column("display_name", String(300)),
     # Normalised match keys.
     Column("name_key", String(300)),
@@ -205,14 +197,13 @@ staged_actor = Table(
     Column("duplicate_of", Integer),
     Column("company_staged_id", Integer),
     Column("company_target_id", Integer),
-    Column("diff", JSON),
-    Column("warnings", JSON),
+    Column("warnings", JSON),  # warning codes (None: none)
     Column("checked", Boolean, nullable=False, default=True),
     Column("crm_id", Integer),  # set by apply
-    UniqueConstraint("import_id", "connection_id", "actor_type", "erp_key"),
 )
-Index("ix_staged_actor_import_status", staged_actor.c.import_id, staged_actor.c.status)
-# Staged once, also without a connection (NULLs are distinct in the constraint above).
+# Not on the status: the preview rewrites it for every row.
+Index("ix_staged_actor_import", staged_actor.c.import_id)
+# Staged once per (connection, actor type, ERP key), also without a connection.
 Index("uq_staged_actor_erp_key", staged_actor.c.import_id, staged_actor.c.actor_type,
       staged_actor.c.erp_key, func.coalesce(staged_actor.c.connection_id, 0), unique=True)
 

@@ -1,20 +1,31 @@
 """Staging: ERP actors into ``staged_actor``, streamed in batches.
 
-Every row gets its normalised match keys, its communications as they will be
-written and its data warnings (invalid e-mail, values longer than the CRM
-column) here, once; preview and apply only read them.
+Every row gets its values as they will be written (a column per field key,
+cut to the CRM column's length), its normalised match keys, its
+communications and its data warnings (invalid e-mail, values longer than the
+CRM column) here, once; preview and apply only read them.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import operator
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Dialect, and_, exists, func, select
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Dialect,
+    Integer,
+    String,
+    and_,
+    exists,
+    func,
+    select,
+)
 
 from ..connectors.base import ActorType, ErpActor
 from ..i18n import lazy_gettext
@@ -23,13 +34,13 @@ from .fieldmap import (
     COMM_COLUMNS,
     COMM_LENGTH,
     COMPANY,
+    COMPANY_FIELDS,
     LIST_FIELDS,
     LIST_NAME_LENGTH,
     PERSON,
+    PERSON_FIELDS,
+    VALUE_COLUMNS,
     comms_of,
-    crm_kind,
-    fields_of,
-    lengths_of,
 )
 from .reasons import INVALID_EMAIL, TRUNCATED, warning_code
 from .results import ImportError_
@@ -48,27 +59,11 @@ def _value(actor_type: Any) -> str | None:
     return str(getattr(actor_type, "value", actor_type))
 
 
-def _clean_fields(fields: dict[Any, Any] | None) -> dict[str, str | None]:
-    """``nz.clean`` of every value, with a fast path for the usual text values."""
-    data: dict[str, str | None] = {}
-    for key, value in (fields or {}).items():
-        if value.__class__ is str:
-            value = value.strip() or None
-        elif value is not None:
-            value = nz.clean(value)
-        data[key if key.__class__ is str else str(key)] = value
-    return data
-
-
-#: Per kind of actor: (field key, CRM column length) of the mapped fields.
-_FIELD_LENGTHS = {kind: tuple((key, lengths_of(kind)[column])
-                              for key, column in fields_of(kind).items())
-                  for kind in (COMPANY, PERSON)}
-#: Per kind of actor: (field key, communication kind, value column, key column).
-_COMMS = {kind: tuple((key, comm_kind, *COMM_COLUMNS[comm_kind])
-                      for key, comm_kind in comms_of(kind).items())
-          for kind in (COMPANY, PERSON)}
-_NO_COMMS = {column: None for pair in COMM_COLUMNS.values() for column in pair}
+def _text(value: Any) -> str | None:
+    """``nz.clean`` with a fast path for the usual text values."""
+    if value.__class__ is str:
+        return value.strip() or None
+    return None if value is None else nz.clean(value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,69 +72,89 @@ def _list_key(value: str | None) -> str | None:
     return nz.name_key(value, LIST_NAME_LENGTH)
 
 
+#: The columns :func:`prepare_row` fills, in the order of its tuple ...
+_KEY_COLUMNS = ("name_key", "dept_key", "code_key", "number_key", "vat_key",
+                *(lf.key_column for lf in LIST_FIELDS))
+_COMM_VALUE_COLUMNS = tuple(column for pair in COMM_COLUMNS.values() for column in pair)
+_PREPARED_COLUMNS = (
+    "import_id", "connection_id", "actor_type", "kind", "erp_key", "parent_type",
+    "parent_key", "last_modified", "via_parent", "display_name", *_KEY_COLUMNS,
+    *_COMM_VALUE_COLUMNS, *(column for column, _length in VALUE_COLUMNS.values()),
+    "extra", "warnings")
+#: ... followed by the other columns with a (scalar) default set by SQLAlchemy,
+#: not the database: the raw insert below gives them as constants.
+_DEFAULTS = {c.name: c.default.arg for c in staged_actor.c
+             if c.name not in _PREPARED_COLUMNS and c.default is not None
+             and c.default.is_scalar}
+assert all(isinstance(value, bool) for value in _DEFAULTS.values())
+_COLUMNS = (*_PREPARED_COLUMNS, *_DEFAULTS)
+_COLUMN_LIST = ", ".join(_COLUMNS)
+#: The values of the columns: "" of a text column is NULL (see prepare_row).
+_NULLABLE_TEXT = frozenset(c.name for c in staged_actor.c
+                           if isinstance(c.type, String) and c.nullable)
+_VALUE_LIST = ", ".join(
+    [("NULLIF({}, '')" if name in _NULLABLE_TEXT else "{}") for name in _PREPARED_COLUMNS]
+    + [("TRUE" if value else "FALSE") for value in _DEFAULTS.values()])
+
+#: Field key -> (position in the value columns, length), per kind of actor.
+_VALUE_AT = {key: (position, length)
+             for position, (key, (_column, length)) in enumerate(VALUE_COLUMNS.items())}
+_MAPPED = {COMPANY: {*COMPANY_FIELDS, *(lf.key for lf in LIST_FIELDS), *comms_of(COMPANY)},
+           PERSON: {*PERSON_FIELDS, *comms_of(PERSON)}}
+#: Per kind of actor: (field key, position in the value columns, length).
+_VALUE_KEYS = {kind: tuple((key, *_VALUE_AT[key]) for key in keys) for kind, keys in (
+    (COMPANY, (*COMPANY_FIELDS, *(lf.key for lf in LIST_FIELDS))), (PERSON, PERSON_FIELDS))}
+#: Per kind of actor: (field key, communication kind, position in the comm columns).
+_COMMS = {kind: tuple((key, comm_kind, 2 * list(COMM_COLUMNS).index(comm_kind))
+                      for key, comm_kind in comms_of(kind).items())
+          for kind in (COMPANY, PERSON)}
+
+
+def _bad_actor(actor: ErpActor, actor_type: str, key: str) -> ImportError_:
+    return ImportError_(
+        # Translators: %(type)s is an actor type and %(key)s an ERP key as the ERP sent them.
+        lazy_gettext("The ERP sent an actor that cannot be imported (actor type "
+                     "%(type)s, key %(key)s). Not every actor of this search was added: "
+                     "correct it in the ERP and add the import again.",
+                     type=actor_type or "-", key=key[:40] or "-"),
+        f"bad actor: {actor!r}"[:1000])
+
+
 def prepare_row(import_id: int, connection_id: int | None, actor: ErpActor,
-                via_parent: bool) -> dict[str, Any]:
-    """The ``staged_actor`` row of one ERP actor (pure: no database access).
+                via_parent: bool) -> tuple[Any, ...]:
+    """The ``staged_actor`` row of one ERP actor (pure: no database access), a
+    tuple in the order of :data:`_PREPARED_COLUMNS`. A missing text value is
+    ``""``, which :func:`insert_rows` stores as NULL (binding ``None`` costs
+    the ``sqlite3`` module several times more than binding a string).
 
     This runs once per staged actor, so it avoids needless work (it is most of
-    the Python time of staging); the keys come from :mod:`.normalize`.
+    the Python time of staging); the keys come from :mod:`.normalize`, which
+    treats ``""`` as no value.
     """
     actor_type = _value(actor.actor_type) or ""
     key = "" if actor.key is None else str(actor.key)
     parent_key = "" if actor.parent_key is None else str(actor.parent_key)
     if (actor_type not in ACTOR_TYPES or not key.strip() or len(key) > KEY_LENGTH
             or len(parent_key) > KEY_LENGTH):
-        raise ImportError_(
-            # Translators: %(type)s is an actor type and %(key)s an ERP key as the ERP sent them.
-            lazy_gettext("The ERP sent an actor that cannot be imported (actor type "
-                         "%(type)s, key %(key)s). Not every actor of this search was added: "
-                         "correct it in the ERP and add the import again.",
-                         type=actor_type or "-", key=key[:40] or "-"),
-            f"bad actor: {actor!r}"[:1000])
-    kind = crm_kind(actor_type)
-    data = _clean_fields(actor.fields)
+        raise _bad_actor(actor, actor_type, key)
+    kind = PERSON if actor_type == PERSON else COMPANY
+    fields = actor.fields or {}
     warnings: list[str] = []
-    values: dict[str, str | None] = {}
-    for field_key, length in _FIELD_LENGTHS[kind]:
-        value = data.get(field_key)
-        if value is not None and len(value) > length:
+    values: list[str] = [""] * len(_VALUE_AT)
+    for field_key, position, length in _VALUE_KEYS[kind]:
+        value = fields.get(field_key)
+        if value is None:
+            continue
+        value = value.strip() if value.__class__ is str else nz.clean(value)
+        if not value:
+            continue
+        if len(value) > length:
             warnings.append(warning_code(TRUNCATED, field_key))
             value = value[:length]
-        values[field_key] = value
-    row: dict[str, Any] = {
-        "import_id": import_id, "connection_id": connection_id,
-        "actor_type": actor_type, "kind": kind, "erp_key": key,
-        "parent_type": _value(actor.parent_type),
-        "parent_key": parent_key or None,
-        "last_modified": actor.last_modified, "via_parent": via_parent, "data": data,
-    }
-    if kind == PERSON:
-        first, middle, last = values["FIRSTNAME"], values["MIDDLENAME"], values["LASTNAME"]
-        row["display_name"] = nz.cut(nz.person_name(first, middle, last), 300)
-        row["name_key"] = nz.person_name_key(first, middle, last)
-        row["dept_key"] = None
-        row["code_key"] = None
-        row["number_key"] = nz.code_key(values["NUMBER"], 50)
-        row["vat_key"] = None
-        for list_field in LIST_FIELDS:
-            row[list_field.key_column] = None
-    else:
-        row["display_name"] = values["NAME"]
-        row["name_key"] = nz.name_key(values["NAME"], 200)
-        row["dept_key"] = nz.name_key(values["DEPARTMENT"], 200)
-        row["code_key"] = nz.code_key(values["NUMBER1"], 50)
-        row["number_key"] = nz.code_key(values["NUMBER2"], 50)
-        row["vat_key"] = nz.vat_key(values["VATNO"], 50)
-        for list_field in LIST_FIELDS:
-            value = data.get(list_field.key)
-            if value is not None and len(value) > LIST_NAME_LENGTH:
-                warnings.append(warning_code(TRUNCATED, list_field.key))
-                value = value[:LIST_NAME_LENGTH]
-            row[list_field.key_column] = _list_key(value)
-
-    row.update(_NO_COMMS)
-    for field_key, comm_kind, column, key_column in _COMMS[kind]:
-        value = data.get(field_key)
+        values[position] = value
+    comms: list[str] = [""] * len(_COMM_VALUE_COLUMNS)
+    for field_key, comm_kind, position in _COMMS[kind]:
+        value = _text(fields.get(field_key))
         if value is None:
             continue
         if comm_kind == "email" and not nz.is_valid_email(value):
@@ -150,9 +165,31 @@ def prepare_row(import_id: int, connection_id: int | None, actor: ErpActor,
             value = value[:COMM_LENGTH]
         comm_key = nz.communication_key(comm_kind, value)
         if comm_key is not None:  # None e.g. for a phone number without digits
-            row[column], row[key_column] = value, comm_key
-    row["warnings"] = warnings
-    return row
+            comms[position], comms[position + 1] = value, comm_key
+    unmapped = fields.keys() - _MAPPED[kind]
+    extra = {str(k): _text(fields[k]) for k in unmapped} if unmapped else None
+    if kind == PERSON:
+        first, middle, last = (values[_VALUE_AT[k][0]]
+                               for k in ("FIRSTNAME", "MIDDLENAME", "LASTNAME"))
+        display_name = nz.cut(nz.person_name(first, middle, last), 300) or ""
+        keys: tuple[str, ...] = (
+            nz.person_name_key(first, middle, last) or "", "", "",
+            nz.code_key(values[_VALUE_AT["NUMBER"][0]], 50) or "", "", "", "")
+    else:
+        display_name = name = values[_NAME_AT]
+        keys = (nz.name_key(name, 200) or "", nz.name_key(values[_DEPARTMENT_AT], 200) or "",
+                nz.code_key(values[_NUMBER1_AT], 50) or "",
+                nz.code_key(values[_NUMBER2_AT], 50) or "",
+                nz.vat_key(values[_VATNO_AT], 50) or "",
+                *(_list_key(values[at]) or "" for at in _LIST_AT))
+    return (import_id, connection_id, actor_type, kind, key, _value(actor.parent_type) or "",
+            parent_key, actor.last_modified, via_parent, display_name, *keys, *comms,
+            *values, extra, warnings or None)
+
+
+_NAME_AT, _DEPARTMENT_AT, _NUMBER1_AT, _NUMBER2_AT, _VATNO_AT = (
+    _VALUE_AT[k][0] for k in ("NAME", "DEPARTMENT", "NUMBER1", "NUMBER2", "VATNO"))
+_LIST_AT = tuple(_VALUE_AT[lf.key][0] for lf in LIST_FIELDS)
 
 
 def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -167,62 +204,57 @@ def count_staged(conn: Connection, import_id: int) -> int:
                        .where(staged_actor.c.import_id == import_id)) or 0
 
 
-#: The columns :func:`prepare_row` fills, in the order they are inserted ...
-_PREPARED_COLUMNS = (
-    "import_id", "connection_id", "actor_type", "kind", "erp_key", "parent_type",
-    "parent_key", "last_modified", "via_parent", "data", "display_name", "name_key",
-    "dept_key", "code_key", "number_key", "vat_key",
-    *(lf.key_column for lf in LIST_FIELDS), *_NO_COMMS, "warnings")
-#: ... followed by the other columns with a (scalar) default set by SQLAlchemy,
-#: not the database: the raw insert below must give them.
-_DEFAULTS = {c.name: c.default.arg for c in staged_actor.c
-             if c.name not in _PREPARED_COLUMNS and c.default is not None
-             and c.default.is_scalar}
-_COLUMNS = (*_PREPARED_COLUMNS, *_DEFAULTS)
-_COLUMN_LIST = ", ".join(_COLUMNS)
 #: PostgreSQL: the temporary table each batch is copied into first.
 _PG_BATCH_TABLE = "erpsync_staging_batch"
 
 
 def _dumps(value: Any) -> str:
     """JSON text of staged values: compact, non-ASCII letters kept as they are."""
-    return _ENCODER.encode(value) if value else ("[]" if isinstance(value, list) else "{}")
+    return _ENCODER.encode(value)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def _iso_text(value: Any) -> str:
+    return value.isoformat(" ")
+
+
 @functools.lru_cache(maxsize=8)
 def _converters(dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(position, function) turning a prepared value into what the driver takes:
-    JSON as text; on SQLite also SQLAlchemy's own storage of time stamps."""
+    JSON as text; on SQLite also time stamps as text."""
     out: list[tuple[int, Callable[[Any], Any]]] = []
-    for position, name in enumerate(_COLUMNS):
+    for position, name in enumerate(_PREPARED_COLUMNS):
         column_type = staged_actor.c[name].type
         if isinstance(column_type, JSON):
             out.append((position, getattr(dialect, "_json_serializer", None) or _dumps))
-        elif dialect.name == "sqlite":
-            processor = column_type.bind_processor(dialect)
+        elif dialect.name == "sqlite" and isinstance(column_type, DateTime):
+            # The text the sqlite3 module's own adapter has always stored.
+            out.append((position, _iso_text))
+        elif dialect.name == "sqlite" and not isinstance(column_type, String | Integer):
+            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 out.append((position, processor))
     return tuple(out)
 
 
-def _driver_rows(conn: Connection, rows: list[dict[str, Any]]) -> list[list[Any]]:
-    values = operator.itemgetter(*_PREPARED_COLUMNS)
-    defaults = list(_DEFAULTS.values())
+def _driver_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> list[Any]:
     converters = _converters(conn.dialect)
-    out = []
+    out: list[Any] = []
     for row in rows:
-        params = [*values(row), *defaults]
+        params: list[Any] | None = None
         for position, convert in converters:
-            if params[position] is not None:
-                params[position] = convert(params[position])
-        out.append(params)
+            value = row[position]
+            if value is not None:
+                if params is None:
+                    params = list(row)
+                params[position] = convert(value)
+        out.append(row if params is None else tuple(params))
     return out
 
 
-def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert prepared rows (:func:`prepare_row`) in one batch. A row whose
     (import, connection, actor type, ERP key) is staged already is skipped by
     the database (ON CONFLICT DO NOTHING): the first staging wins.
@@ -237,26 +269,26 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, params)
         return
-    marks = ", ".join("?" * len(_COLUMNS))
+    marks = _VALUE_LIST.format(*("?" * len(_PREPARED_COLUMNS)))
     conn.exec_driver_sql(f"INSERT INTO staged_actor ({_COLUMN_LIST}) VALUES ({marks}) "
-                         "ON CONFLICT DO NOTHING", [tuple(p) for p in params])
+                         "ON CONFLICT DO NOTHING", params)
 
 
-def _copy_rows(conn: Connection, params: list[list[Any]]) -> None:
+def _copy_rows(conn: Connection, params: list[tuple[Any, ...]]) -> None:
     """PostgreSQL: COPY, then insert in staging order (``seq``), skipping conflicts."""
     table = _PG_BATCH_TABLE
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ON COMMIT DELETE ROWS AS "
-        f"SELECT {_COLUMN_LIST}, 0 AS seq FROM staged_actor WITH NO DATA")
+        f"SELECT {', '.join(_PREPARED_COLUMNS)}, 0 AS seq FROM staged_actor WITH NO DATA")
     conn.exec_driver_sql(f"TRUNCATE {table}")
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, \
-            cursor.copy(f"COPY {table} ({_COLUMN_LIST}, seq) FROM STDIN") as copy:
+            cursor.copy(f"COPY {table} ({', '.join(_PREPARED_COLUMNS)}, seq) FROM STDIN") as copy:
         for seq, row in enumerate(params):
-            row.append(seq)
-            copy.write_row(row)
-    conn.exec_driver_sql(f"INSERT INTO staged_actor ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
+            copy.write_row((*row, seq))
+    conn.exec_driver_sql(f"INSERT INTO staged_actor ({_COLUMN_LIST}) "
+                         f"SELECT {_VALUE_LIST.format(*_PREPARED_COLUMNS)} "
                          f"FROM {table} ORDER BY seq ON CONFLICT DO NOTHING")
 
 
