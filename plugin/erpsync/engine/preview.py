@@ -76,9 +76,9 @@ def _company_match(match: CompanyMatch) -> tuple[list[Any], list[Any]] | None:
                  func.coalesce(c.dept_key, "") == func.coalesce(sa.c.dept_key, "")],
                 [sa.c.name_key, sa.c.dept_key])
     if match is CompanyMatch.NUMBER:
-        return [c.number == sa.c.number_key], [sa.c.number_key]
+        return [c.number == sa.c.v_number2], [sa.c.v_number2]
     if match is CompanyMatch.CODE:
-        return [c.code == sa.c.code_key], [sa.c.code_key]
+        return [c.code == sa.c.v_number1], [sa.c.v_number1]
     if match is CompanyMatch.VATNO:
         return [c.vat_key == sa.c.vat_key], [sa.c.vat_key]
     return None  # ID: only the ERP link matches
@@ -103,7 +103,7 @@ def _match_subqueries(kind: str, settings: ImportSettings) -> tuple[Any, Any, li
                      p.company_id == sa.c.company_target_id)]
         keys = [sa.c.name_key, sa.c.company_staged_id, sa.c.company_target_id]
     elif match is PersonMatch.NUMBER:
-        conds, keys = [p.number == sa.c.number_key], [sa.c.number_key]
+        conds, keys = [p.number == sa.c.v_number], [sa.c.v_number]
     elif match in (PersonMatch.EMAIL, PersonMatch.MOBILE):
         comm_kind, key = (("email", sa.c.email_key) if match is PersonMatch.EMAIL
                           else ("mobile", sa.c.mobile_key))

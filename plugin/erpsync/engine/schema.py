@@ -170,8 +170,6 @@ staged_actor = Table(
     # Normalised match keys.
     Column("name_key", String(300)),
     Column("dept_key", String(200)),
-    Column("code_key", String(50)),
-    Column("number_key", String(50)),
     Column("vat_key", String(50)),
     Column("email_key", String(250)),
     Column("mobile_key", String(50)),

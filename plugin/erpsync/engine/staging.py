@@ -73,7 +73,8 @@ def _list_key(value: str | None) -> str | None:
 
 
 #: The columns :func:`prepare_row` fills, in the order of its tuple ...
-_KEY_COLUMNS = ("name_key", "dept_key", "code_key", "number_key", "vat_key",
+#: (Codes and numbers match as they are: their value columns are their keys.)
+_KEY_COLUMNS = ("name_key", "dept_key", "vat_key",
                 *(lf.key_column for lf in LIST_FIELDS))
 _COMM_VALUE_COLUMNS = tuple(column for pair in COMM_COLUMNS.values() for column in pair)
 _PREPARED_COLUMNS = (
@@ -172,14 +173,10 @@ def prepare_row(import_id: int, connection_id: int | None, actor: ErpActor,
         first, middle, last = (values[_VALUE_AT[k][0]]
                                for k in ("FIRSTNAME", "MIDDLENAME", "LASTNAME"))
         display_name = nz.cut(nz.person_name(first, middle, last), 300) or ""
-        keys: tuple[str, ...] = (
-            nz.person_name_key(first, middle, last) or "", "", "",
-            nz.code_key(values[_VALUE_AT["NUMBER"][0]], 50) or "", "", "", "")
+        keys: tuple[str, ...] = (nz.person_name_key(first, middle, last) or "", "", "", "", "")
     else:
         display_name = name = values[_NAME_AT]
         keys = (nz.name_key(name, 200) or "", nz.name_key(values[_DEPARTMENT_AT], 200) or "",
-                nz.code_key(values[_NUMBER1_AT], 50) or "",
-                nz.code_key(values[_NUMBER2_AT], 50) or "",
                 nz.vat_key(values[_VATNO_AT], 50) or "",
                 *(_list_key(values[at]) or "" for at in _LIST_AT))
     return (import_id, connection_id, actor_type, kind, key, _value(actor.parent_type) or "",
@@ -187,8 +184,7 @@ def prepare_row(import_id: int, connection_id: int | None, actor: ErpActor,
             *values, extra, warnings or None)
 
 
-_NAME_AT, _DEPARTMENT_AT, _NUMBER1_AT, _NUMBER2_AT, _VATNO_AT = (
-    _VALUE_AT[k][0] for k in ("NAME", "DEPARTMENT", "NUMBER1", "NUMBER2", "VATNO"))
+_NAME_AT, _DEPARTMENT_AT, _VATNO_AT = (_VALUE_AT[k][0] for k in ("NAME", "DEPARTMENT", "VATNO"))
 _LIST_AT = tuple(_VALUE_AT[lf.key][0] for lf in LIST_FIELDS)
 
 

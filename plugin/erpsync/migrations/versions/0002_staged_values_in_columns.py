@@ -1,10 +1,10 @@
 """staged values in columns
 
 Staged rows keep each imported value in a column of its own (``v_<field key>``)
-instead of one JSON document, diffs are no longer stored (the preview page
-works them out), and the staging table loses an index the preview had to
-rewrite for every row. The values of pending imports are copied over; their
-preview runs again anyway.
+instead of one JSON document (codes and numbers are their own match keys),
+diffs are no longer stored (the preview page works them out), and the
+staging table loses an index the preview had to rewrite for every row. The
+values of pending imports are copied over; their preview runs again anyway.
 
 Revision ID: 0002
 Revises: 0001
@@ -89,6 +89,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_staged_actor_import", ["import_id"], unique=False)
         batch_op.drop_column("diff")
         batch_op.drop_column("data")
+        batch_op.drop_column("code_key")
+        batch_op.drop_column("number_key")
     _create_key_index()
     # ### end Alembic commands ###
 
@@ -99,6 +101,8 @@ def downgrade() -> None:
     with op.batch_alter_table("staged_actor", schema=None) as batch_op:
         batch_op.add_column(sa.Column("data", sa.JSON(), nullable=False, server_default="{}"))
         batch_op.add_column(sa.Column("diff", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("code_key", sa.String(length=50), nullable=True))
+        batch_op.add_column(sa.Column("number_key", sa.String(length=50), nullable=True))
         batch_op.drop_index("ix_staged_actor_import")
         batch_op.create_unique_constraint(
             batch_op.f("uq_staged_actor_import_id"),
