@@ -59,8 +59,9 @@ def connections_group() -> None:
 
 
 @connections_group.command("add", help=_l(
-    "Add an ERP connection. Example: erpsync connections add Demo --connector workbook "
-    "--config path=/srv/erp/demo.xlsx"))
+    "Add an ERP connection. Its connection test runs first: nothing is saved when it "
+    "fails (with --inactive it is saved switched off, untested). Example: erpsync "
+    "connections add Demo --connector workbook --config path=/srv/erp/demo.xlsx"))
 @click.argument("name")
 @option("--connector", "connector_name", required=True, metavar="CONNECTOR",
         help=_l("Connector to use (an unknown name lists the installed ones)."))
@@ -93,6 +94,8 @@ def connections_add(state: CliState, name: str, connector_name: str,
         config[key] = sys.stdin.readline().rstrip("\r\n")
     _check_config(cls, config)
     store = _store(state)
+    if not inactive:  # as the connection pages: active only after a passing test
+        _test_or_fail(name, connector_name, config)
     try:
         store.add(name, connector_name, config, active=not inactive,
                   scope=_scope(scope_users, scope_roles))

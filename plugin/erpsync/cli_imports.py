@@ -27,7 +27,7 @@ from .engine.api import ImportEngine, ImportError_, ImportResult, StaleImportErr
 from .engine.history import selection_title
 from .engine.settings import ImportSettings
 from .engine.undo import CHANGED, UndoPlan, UndoRefused
-from .i18n import gettext, pgettext
+from .i18n import gettext, ngettext, pgettext
 from .i18n import lazy_gettext as _l
 
 STATE_LABELS = {
@@ -207,17 +207,21 @@ def show_command(state: CliState, import_id: int, as_json: bool) -> None:
 
 def _print_plan(plan: UndoPlan) -> None:
     # Translators: %(num)s updated actors get the values they had before the import.
-    click.echo(gettext("Restore %(num)s updated actors.", num=plan.restore))
+    click.echo(ngettext("Restore %(num)s updated actor.", "Restore %(num)s updated actors.",
+                        plan.restore, num=plan.restore))
     # Translators: %(num)s actors the import created are removed.
-    click.echo(gettext("Remove %(num)s new actors.", num=plan.remove))
+    click.echo(ngettext("Remove %(num)s new actor.", "Remove %(num)s new actors.",
+                        plan.remove, num=plan.remove))
     if plan.gone:
         # Translators: %(num)s actors of the import are no longer in the CRM.
-        click.echo(gettext("%(num)s actors of the import are no longer in the CRM.",
-                           num=plan.gone))
+        click.echo(ngettext("%(num)s actor of the import is no longer in the CRM.",
+                            "%(num)s actors of the import are no longer in the CRM.",
+                            plan.gone, num=plan.gone))
     if plan.conflict_count:
         # Translators: %(num)s actors were changed after the import (or depend on it).
-        click.echo(gettext("%(num)s actors were changed after the import or depend on it:",
-                           num=plan.conflict_count))
+        click.echo(ngettext("%(num)s actor was changed after the import or depends on it:",
+                            "%(num)s actors were changed after the import or depend on it:",
+                            plan.conflict_count, num=plan.conflict_count))
         for conflict in plan.conflicts:
             why = (gettext("changed after the import") if conflict.reason == CHANGED
                    else gettext("would lose its company"))

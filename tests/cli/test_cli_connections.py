@@ -69,8 +69,10 @@ def test_bad_configuration_is_refused(cli, db_path, config, message):
 
 def test_failing_connection_test_exits_1_with_the_reason(cli, tmp_path):
     missing = tmp_path / "no-such-folder"
+    assert_clean_error(cli("connections", "add", "Gone", "--connector", "workbook",
+                           "--config", f"path={missing}"), 1, "does not exist")
     assert cli("connections", "add", "Gone", "--connector", "workbook",
-               "--config", f"path={missing}").exit_code == 0
+               "--config", f"path={missing}", "--inactive").exit_code == 0
     assert_clean_error(cli("connections", "test", "Gone"), 1, "does not exist")
 
 

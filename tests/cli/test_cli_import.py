@@ -204,9 +204,10 @@ def test_rows_not_imported_come_with_their_reason(cli, demo, db):
 def test_erp_failure_while_staging_exits_1_and_leaves_no_import(cli, db, tmp_path: Path):
     folder = tmp_path / "erp"
     folder.mkdir()
-    (folder / "customer.csv").write_bytes(b"ERPKEY,NAME\nC1,\xff\xfe broken\n")
+    (folder / "customer.csv").write_bytes(b"ERPKEY,NAME\nC1,fine\n")
     assert cli("connections", "add", "Broken", "--connector", "workbook",
                "--config", f"path={folder}").exit_code == 0
+    (folder / "customer.csv").write_bytes(b"ERPKEY,NAME\nC1,\xff\xfe broken\n")
     result = cli("import", "--connection", "Broken", "--actor-type", "customer", "--yes")
     assert_clean_error(result, 1, "UTF-8")
     assert _count(db, import_run) == 0

@@ -125,3 +125,19 @@ def test_edit_refuses_bad_requests(cli, store):
     broken = cli("connections", "edit", "Demo", "--config", "path=/nonexistent/erp")
     assert broken.exit_code == 1 and "does not exist" in last_error(broken)
     assert store.get_by_name("Demo").config["path"] == str(DEMO_DATA_DIR)
+
+
+def test_add_runs_the_test_and_saves_nothing_when_it_fails(cli, store):
+    refused = cli("connections", "add", "Bridge", "--connector", "remote", "--config",
+                  "url=http://127.0.0.1:9", "--config", f"token={TOKEN}", "--config",
+                  "retries=0")
+    assert refused.exit_code == 1
+    message = last_error(refused)
+    assert "The connection test of Bridge failed, so nothing was saved:" in message
+    assert "Cannot reach the connector service at http://127.0.0.1:9" in message
+    assert store.get_by_name("Bridge") is None
+
+    added = cli("connections", "add", "Demo", "--connector", "workbook", "--config",
+                f"path={DEMO_DATA_DIR}")
+    assert added.exit_code == 0, added.output
+    assert store.get_by_name("Demo").active

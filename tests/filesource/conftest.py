@@ -1,15 +1,12 @@
 """Fixtures of the File source tests: the reference host with admins (no demo
-ERP: the File source needs none), clients; tests marked ``slow`` (pyproject.toml)
-are skipped unless ``ERPSYNC_SLOW_TESTS=1`` (``make test-all``)."""
+ERP: the File source needs none) and clients."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from filesource_helpers import login
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -17,28 +14,10 @@ from starlette.testclient import TestClient
 from erpsync.host import users
 from erpsync.host.app import create_app
 
-#: ``make test-all`` sets it; without it tests marked ``slow`` are skipped.
-SLOW_ENV = "ERPSYNC_SLOW_TESTS"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get(SLOW_ENV) == "1":
-        return
-    skip = pytest.mark.skip(reason=f"slow: run with make test-all ({SLOW_ENV}=1)")
-    for item in items:
-        if item.get_closest_marker("slow") is not None:
-            item.add_marker(skip)
-
-
-@pytest.fixture(autouse=True)
-def fast_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters: logging in is not what these tests are about."""
-    monkeypatch.setattr(users, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
 
 @pytest.fixture
-def app(erpsync_data_dir: Path) -> Starlette:
+def app(erpsync_data_dir: Path, fast_hasher: None) -> Starlette:
+    """The reference host without the demo, with two admins and a viewer."""
     app = create_app(data_dir=erpsync_data_dir, secret_key="file-test-secret",
                      load_entry_points=False)
     users.create_user(app.state.db, "admin", "admin", is_admin=True)

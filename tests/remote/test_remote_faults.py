@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from erpsync.connectors import remote as remote_mod
+from erpsync.connectors import http_retry
 from erpsync.connectors.base import ActorType, ConnectorError, Severity
 from erpsync.connectors.remote import RemoteConnector
 from erpsync.i18n import localize, use_locale
@@ -23,7 +23,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(remote_mod.time, "sleep", slept.append)
+    monkeypatch.setattr(http_retry.time, "sleep", slept.append)
     return slept
 
 

@@ -19,7 +19,6 @@ to 5 s): those requests never reached the connector, so repeating them is safe.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -43,6 +42,7 @@ from .base import (
     Severity,
     TestResult,
 )
+from .http_retry import TransportMessages, send_with_retries
 from .remote_protocol import (
     MAX_KEYS,
     MAX_LIMIT,
@@ -58,7 +58,8 @@ from .remote_protocol import (
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({503})
-MAX_RETRY_AFTER = 5.0
+#: The first wait before a retry (seconds); it doubles each time.
+BACKOFF = 0.25
 #: Longest excerpt of an unexpected answer kept in a technical message.
 EXCERPT = 200
 
@@ -133,43 +134,25 @@ class RemoteConnector(Connector):
               params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """One protocol request; the answer object, or a ConnectorError."""
         where = f"{method} {PREFIX}{path}"
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                response = self._client.request(
-                    method, path, json=json, params=params,
-                    headers={"Accept-Language": get_locale()})
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if not last:
-                    self._sleep(attempt, None)
-                    continue
-                # Translators: %(url)s is the address of a connector service.
-                msg = lazy_gettext("Cannot reach the connector service at %(url)s. Check the "
-                                   "address and that the service is running.", url=self.url)
-                raise ConnectorError(msg, f"{where}: {type(exc).__name__}: {exc} "
-                                          f"(after {attempt + 1} attempts)") from exc
-            except httpx.TimeoutException as exc:
-                # Translators: %(url)s is the address of a connector service.
-                msg = lazy_gettext("The connector service at %(url)s did not answer in time.",
-                                   url=self.url)
-                raise ConnectorError(msg, f"{where}: {type(exc).__name__}") from exc
-            except httpx.HTTPError as exc:
-                # Translators: %(url)s is the address of a connector service.
-                msg = lazy_gettext("The connection to the connector service at %(url)s "
-                                   "failed.", url=self.url)
-                raise ConnectorError(msg, f"{where}: {type(exc).__name__}: {exc}") from exc
-            if response.status_code in RETRY_STATUSES and not last:
-                self._sleep(attempt, response.headers.get("Retry-After"))
-                continue
-            return self._answer(response, where)
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = send_with_retries(
+            lambda: self._client.request(method, path, json=json, params=params,
+                                         headers={"Accept-Language": get_locale()}),
+            retries=self.retries, backoff=BACKOFF, retry_statuses=RETRY_STATUSES,
+            messages=self._messages(), where=where)
+        return self._answer(response, where)
 
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = 0.25 * 2 ** attempt
-        if retry_after and retry_after.strip().isdigit():
-            delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
-        log.info("connector service %s unavailable; retrying in %.2f s", self.url, delay)
-        time.sleep(delay)
+    def _messages(self) -> TransportMessages:
+        return TransportMessages(
+            # Translators: %(url)s is the address of a connector service.
+            unreachable=lazy_gettext("Cannot reach the connector service at %(url)s. Check "
+                                     "the address and that the service is running.",
+                                     url=self.url),
+            # Translators: %(url)s is the address of a connector service.
+            timeout=lazy_gettext("The connector service at %(url)s did not answer in time.",
+                                 url=self.url),
+            # Translators: %(url)s is the address of a connector service.
+            failed=lazy_gettext("The connection to the connector service at %(url)s "
+                                "failed.", url=self.url))
 
     def _answer(self, response: httpx.Response, where: str) -> dict[str, Any]:
         status = response.status_code

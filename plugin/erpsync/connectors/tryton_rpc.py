@@ -34,7 +34,6 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -44,6 +43,7 @@ import httpx
 
 from ..i18n import lazy_gettext
 from .base import ConnectorError
+from .http_retry import TransportMessages, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -215,41 +215,23 @@ class TrytonRpc:
         body = json.dumps({"id": self._ids, "method": method, "params": params},
                           default=encode_value)
         headers = {"Authorization": auth} if auth else {}
-        attempt = 0
-        while True:
-            try:
-                response = self._http.post(endpoint, content=body, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt < self.retries:
-                    self._sleep(attempt, None)
-                    attempt += 1
-                    continue
-                # Translators: %(url)s is the address of the Tryton server.
-                msg = lazy_gettext("Cannot reach the Tryton server at %(url)s. Check the "
-                                   "address and that the server is running.", url=self.url)
-                raise ConnectorError(msg, f"{method}: {type(exc).__name__}: {exc} "
-                                          f"(after {attempt + 1} attempts)") from exc
-            except httpx.TimeoutException as exc:
-                # Translators: %(url)s is the address of the Tryton server.
-                msg = lazy_gettext("The Tryton server at %(url)s did not answer in time.",
-                                   url=self.url)
-                raise ConnectorError(msg, f"{method}: {type(exc).__name__}: {exc}") from exc
-            except httpx.HTTPError as exc:
-                # Translators: %(url)s is the address of the Tryton server.
-                msg = lazy_gettext("The connection to the Tryton server at %(url)s failed.",
-                                   url=self.url)
-                raise ConnectorError(msg, f"{method}: {type(exc).__name__}: {exc}") from exc
-            if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                self._sleep(attempt, response.headers.get("Retry-After"))
-                attempt += 1
-                continue
-            return self._result(response, method, login)
+        response = send_with_retries(
+            lambda: self._http.post(endpoint, content=body, headers=headers),
+            retries=self.retries, backoff=self.backoff, retry_statuses=RETRY_STATUSES,
+            messages=self._messages(), where=method)
+        return self._result(response, method, login)
 
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = self.backoff * (2 ** attempt)
-        if retry_after and retry_after.isdigit():
-            delay = max(delay, min(float(retry_after), 5.0))
-        time.sleep(delay)
+    def _messages(self) -> TransportMessages:
+        return TransportMessages(
+            # Translators: %(url)s is the address of the Tryton server.
+            unreachable=lazy_gettext("Cannot reach the Tryton server at %(url)s. Check the "
+                                     "address and that the server is running.", url=self.url),
+            # Translators: %(url)s is the address of the Tryton server.
+            timeout=lazy_gettext("The Tryton server at %(url)s did not answer in time.",
+                                 url=self.url),
+            # Translators: %(url)s is the address of the Tryton server.
+            failed=lazy_gettext("The connection to the Tryton server at %(url)s failed.",
+                                url=self.url))
 
     def _result(self, response: httpx.Response, method: str, login: bool) -> Any:
         status = response.status_code

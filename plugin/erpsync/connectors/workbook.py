@@ -500,7 +500,7 @@ class WorkbookConnector(Connector):
         table = self._find(self._tables(book), ACTOR_TABLES[actor_type])
         if table is None:
             # Translators: %(actor_type)s is "Customers", "Suppliers" or "Persons".
-            msg = lazy_gettext("This connection has no %(actor_type)s: the workbook has no "
+            msg = lazy_gettext("%(actor_type)s: the workbook of this connection has no "
                                "sheet or file for them.", actor_type=actor_type.label)
             raise ConnectorError(msg, f"no table {ACTOR_TABLES[actor_type]} in {book.path}")
         with book.open(table) as opened:
