@@ -44,3 +44,27 @@ def test_upgrade_and_downgrade_round_trip(tmp_path):
         assert migrate.upgrade(engine) == migrate.head()
     finally:
         engine.dispose()
+
+
+def test_0002_keeps_the_staged_values_of_pending_imports(tmp_path):
+    """Revision 0002 moves staged values from the JSON document into columns."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'pending.sqlite'}")
+    try:
+        migrate.upgrade(engine, "0001")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO import_run (id, source, state) VALUES (1, 'erp', 'previewed')")
+            conn.exec_driver_sql(
+                "INSERT INTO staged_actor (import_id, connection_id, actor_type, kind, erp_key, "
+                "via_parent, data, matched_by_link, create_company, checked) VALUES "
+                "(1, 1, 'customer', 'company', 'C1', 0, ?, 0, 0, 1)",
+                ('{"NAME": " Acme AS ", "POSTALCITY": "Oslo", "NUMBER1": "' + "9" * 60
+                 + '", "DEPARTMENT": "", "CUSTOM": "x"}',))
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT v_name, v_postalcity, v_number1, v_department, v_country "
+                "FROM staged_actor").one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("Acme AS", "Oslo", "9" * 50, None, None)
