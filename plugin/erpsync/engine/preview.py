@@ -19,9 +19,11 @@ The order of the rules (DESIGN.md "Import settings"):
    condition is :func:`.diff.changes_anything`; the field-by-field diffs are
    worked out when the preview page shows them).
 
-Each rule is one UPDATE over all rows of the import (correlated subqueries,
+Each rule is one UPDATE over the rows of the import (correlated subqueries,
 window functions, UPDATE .. FROM), so the number of statements does not grow
-with the number of rows.
+with the number of rows. A statement writes only the rows it changes (writing
+a row is what costs), and the rules of a kind of actor the import lacks are
+skipped.
 """
 
 from __future__ import annotations

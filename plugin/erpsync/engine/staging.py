@@ -97,7 +97,7 @@ _VALUE_LIST = ", ".join(
     [("NULLIF({}, '')" if name in _NULLABLE_TEXT else "{}") for name in _PREPARED_COLUMNS]
     + [("TRUE" if value else "FALSE") for value in _DEFAULTS.values()])
 
-#: Field key -> (position in the value columns, length), per kind of actor.
+#: Field key -> (position in the value columns, length).
 _VALUE_AT = {key: (position, length)
              for position, (key, (_column, length)) in enumerate(VALUE_COLUMNS.items())}
 _MAPPED = {COMPANY: {*COMPANY_FIELDS, *(lf.key for lf in LIST_FIELDS), *comms_of(COMPANY)},
