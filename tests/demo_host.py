@@ -4,13 +4,14 @@
 ``tests/conftest.py`` registers this module as a plugin, so every test can ask
 for its fixtures by name (``app``, ``admin``, ``viewer``, ``engine``, ...); a
 folder whose conftest defines a fixture of the same name gets its own. Tests
-import the helpers (``login``, ``form``, ``location``, ...).
+import the helpers (``login``, ``form``, ``location``, ``follow_to_result``, ...).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,22 @@ def location(response: Any) -> str:
     """Where a 303 answer redirects to (anything else fails the test)."""
     assert response.status_code == 303, (response.status_code, text_of(response.text)[:500])
     return response.headers["location"]
+
+
+def follow_to_result(client: TestClient, url: str, timeout: float = 60.0) -> str:
+    """The result URL of an import job: follows its progress page (which
+    answers 200 while the job runs and redirects once it is finished)."""
+    deadline = time.monotonic() + timeout
+    while "/result" not in url:
+        response = client.get(url)
+        if response.status_code == 303:
+            url = response.headers["location"]
+            continue
+        assert response.status_code == 200, text_of(response.text)[:500]
+        assert '/retry"' not in response.text, "the import failed: " + text_of(response.text)
+        assert time.monotonic() < deadline, "the import did not finish in time"
+        time.sleep(0.05)
+    return url
 
 
 def client_for(app: Starlette, **kwargs: Any) -> TestClient:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 from erpsync.host.app import create_app
 from erpsync.host.demo import ensure_demo
+from live_host import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from starlette.testclient import TestClient
 
+from demo_host import csrf_of, login, text_of  # noqa: F401 - the tests import them from here
 from erpsync import hookimpl
 from erpsync.connectors.base import (
     ActorType,
@@ -28,32 +29,14 @@ from erpsync.connectors.base import (
 from erpsync.i18n import lazy_gettext
 
 REPO = Path(__file__).resolve().parents[2]
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_TAGS = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
 
 #: The password the fake connector accepts.
 RIGHT_PASSWORD = "Right-Pässword-42"
 
 
-def login(client: TestClient, username: str, password: str) -> None:
-    page = client.get("/login")
-    token = _CSRF.search(page.text)
-    assert token, "the login page has no csrf_token"
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "next": "/settings", "csrf_token": token.group(1)})
-    assert response.status_code == 303, response.text
-    # erpsync's dialogs want the session's CSRF token on every POST (erpsync.security).
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/settings").text)
-    assert token, "no csrf_token on /settings"
-    client.headers["X-CSRF-Token"] = token.group(1)
-
-
 def csrf(client: TestClient) -> str:
     """The session's CSRF token (from a page that has a form)."""
-    match = _CSRF.search(client.get("/settings/connections").text)
-    assert match
-    return match.group(1)
+    return csrf_of(client.get("/settings/connections").text)
 
 
 def post(client: TestClient, path: str, data: Mapping[str, Any] | Iterable[tuple[str, Any]]
@@ -64,11 +47,6 @@ def post(client: TestClient, path: str, data: Mapping[str, Any] | Iterable[tuple
     for name, value in items:
         form.setdefault(name, []).append(str(value))
     return client.post(path, data=form)
-
-
-def text_of(page: str) -> str:
-    body = page.split("<main", 1)[-1]
-    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", body))).strip()
 
 
 def hidden(page: str, name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -11,9 +10,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_TAGS = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
+from demo_host import login, text_of  # noqa: F401 - the tests import them from here
 
 UPLOAD = "/erpsync/file/upload"
 
@@ -49,25 +46,6 @@ def xlsx_bytes(sheets: dict[str, list[Sequence[Any]]]) -> bytes:
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
-
-
-def login(client: TestClient, username: str, password: str) -> None:
-    page = client.get("/login")
-    token = _CSRF.search(page.text)
-    assert token, "the login page has no csrf_token"
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "next": "/settings", "csrf_token": token.group(1)})
-    assert response.status_code == 303, response.text
-    # erpsync's dialogs want the session's CSRF token on every POST (erpsync.security).
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/settings").text)
-    assert token, "no csrf_token on /settings"
-    client.headers["X-CSRF-Token"] = token.group(1)
-
-
-def text_of(page: str) -> str:
-    """The visible text of an HTML page's main part, whitespace collapsed."""
-    body = page.split("<main", 1)[-1]
-    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", body))).strip()
 
 
 def location(response: Any) -> str:

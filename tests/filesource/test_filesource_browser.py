@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from filesource_helpers import csv_bytes
-from filesource_live import CHROMIUM, CHROMIUM_ARGS, LiveServer
+
+from live_host import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
 import demo_host
-from demo_host import csrf_of, text_of  # noqa: F401 - the security tests import them from here
+from demo_host import csrf_of, follow_to_result, text_of  # noqa: F401 - the security tests import them from here
 
 #: Methods that must not change anything (so need no CSRF token).
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -154,22 +154,10 @@ def add_import(client: TestClient, connection_id: int, actor_type: str,
 
 def run_import(client: TestClient, import_id: int, timeout: float = 60.0) -> str:
     """Next (default settings), preview, Import with every row; the result URL."""
-    import time
-
     location(client.post(f"/erpsync/imports/{import_id}/settings", data={}))
     assert client.get(f"/erpsync/imports/{import_id}/preview").status_code == 200
-    url = location(client.post(f"/erpsync/imports/{import_id}/apply"))
-    deadline = time.monotonic() + timeout
-    while "/result" not in url:
-        response = client.get(url)
-        if response.status_code == 303:
-            url = response.headers["location"]
-            continue
-        assert response.status_code == 200, text_of(response.text)[:500]
-        assert '/retry"' not in response.text, "the import failed: " + text_of(response.text)
-        assert time.monotonic() < deadline, "the import did not finish in time"
-        time.sleep(0.05)
-    return url
+    return follow_to_result(client, location(client.post(f"/erpsync/imports/{import_id}/apply")),
+                            timeout)
 
 
 # ------------------------------------------------------------------ malicious ERP data
@@ -243,34 +231,3 @@ def write_evil_workbook(folder: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------ a live server
 
 
-class LiveServer:
-    """An ASGI app served by uvicorn in a background thread on 127.0.0.1."""
-
-    def __init__(self, app: Any) -> None:
-        import socket
-        import threading
-
-        import uvicorn
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, name="live-host", daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        import time
-
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the host did not start on {self.url}")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from security_helpers import PAYLOADS, LiveServer, write_evil_workbook
+from security_helpers import PAYLOADS, write_evil_workbook
 from starlette.applications import Starlette
 
 from erpsync.connections import ConnectionStore
+from live_host import LiveServer
 from reliability_figures import record
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.routing import Route
-from wizard_helpers import form, location, text_of
+
+from demo_host import form, location, text_of
 
 
 def wizard_routes(erpsync) -> list[tuple[str, str]]:

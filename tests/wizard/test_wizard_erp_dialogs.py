@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from wizard_helpers import form, location, text_of, values_of
 
+from demo_host import form, location, text_of, values_of
 from erpsync.connections import ConnectionStore
 from erpsync.host import settings as host_settings
 

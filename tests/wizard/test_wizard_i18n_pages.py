@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -29,8 +28,8 @@ import pytest
 from argon2 import PasswordHasher
 from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
-from wizard_helpers import form, location, login, values_of
 
+from demo_host import follow_to_result, form, location, login, values_of
 from erpsync.connections import ConnectionStore
 from erpsync.host import settings as host_settings
 from erpsync.host import users
@@ -105,21 +104,6 @@ def _ok(response) -> str:
     return response.text
 
 
-def follow_progress(client: TestClient, url: str, timeout: float = 30.0) -> str:
-    """The result URL of an import job, once its progress page sends us there."""
-    deadline = time.monotonic() + timeout
-    while "/result" not in url:
-        response = client.get(url)
-        if response.status_code == 303:
-            url = response.headers["location"]
-            continue
-        assert response.status_code == 200, visible_text(response.text)[:500]
-        assert '/retry"' not in response.text, "the import failed: " + visible_text(response.text)
-        assert time.monotonic() < deadline, "the import did not finish in time"
-        time.sleep(0.05)
-    return url
-
-
 def walk_wizard(data_dir: Path, lang: str) -> Walk:
     """Go through every dialog of the ERP import in ``lang`` (chosen with
     ``?lang=`` before logging in, kept by the session) and import."""
@@ -160,7 +144,7 @@ def walk_wizard(data_dir: Path, lang: str) -> Walk:
         rows = values_of(pages["preview"], "row")
         progress = location(client.post(f"{base}/apply", data=form(
             [*[("row", r) for r in rows], *[("checked", r) for r in rows]])))
-        pages["result"] = _ok(client.get(follow_progress(client, progress)))
+        pages["result"] = _ok(client.get(follow_to_result(client, progress, timeout=30.0)))
 
         selection = re.search(r'href="/settings/selections/(\d+)"', pages["result"]).group(1)
         pages["selection"] = _ok(client.get(f"/settings/selections/{selection}"))

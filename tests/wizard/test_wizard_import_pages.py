@@ -8,8 +8,8 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from wizard_helpers import follow_to_result, form, location, text_of, values_of
 
+from demo_host import follow_to_result, form, location, text_of, values_of
 from erpsync.engine import api as api_module
 from erpsync.engine.schema import company, erp_link
 from erpsync.engine.settings import Action, ImportSettings
@@ -188,7 +188,8 @@ def test_double_submit_imports_once(admin, app, engine, import_id):
 
 def test_two_tabs_importing_at_once_import_once(app, admin, engine, import_id):
     from starlette.testclient import TestClient
-    from wizard_helpers import login
+
+    from demo_host import login
 
     previewed(admin, import_id)
     with TestClient(app, follow_redirects=False) as second_tab:

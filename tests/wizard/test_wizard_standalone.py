@@ -9,8 +9,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
-from wizard_helpers import follow_to_result, location, text_of, values_of
 
+from demo_host import follow_to_result, location, text_of, values_of
 from erpsync import hookimpl
 from erpsync.app import CurrentUser, ErpSync
 from erpsync.connections import ConnectionStore

@@ -17,13 +17,22 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..i18n import LazyString
-from .base import ConnectorError
+from ..i18n import LazyString, lazy_gettext
+from .base import ConnectorError, FieldMeta, FieldType
 
 log = logging.getLogger(__name__)
 
 #: The longest ``Retry-After`` honoured (seconds): a longer one fails sooner.
 MAX_RETRY_AFTER = 5.0
+
+
+def transport_fields() -> list[FieldMeta]:
+    """The ``timeout`` and ``retries`` fields of an HTTP connector's configuration."""
+    return [
+        FieldMeta("timeout", lazy_gettext("Timeout (seconds)"), FieldType.INTEGER,
+                  default="30"),
+        FieldMeta("retries", lazy_gettext("Retries"), FieldType.INTEGER, default="2"),
+    ]
 
 
 @dataclass(frozen=True)

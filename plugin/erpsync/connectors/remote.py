@@ -42,7 +42,7 @@ from .base import (
     Severity,
     TestResult,
 )
-from .http_retry import TransportMessages, send_with_retries
+from .http_retry import TransportMessages, send_with_retries, transport_fields
 from .remote_protocol import (
     MAX_KEYS,
     MAX_LIMIT,
@@ -115,9 +115,7 @@ class RemoteConnector(Connector):
                                              "(the address erpsync connector serve prints).")),
             FieldMeta("token", lazy_gettext("Access token"), FieldType.PASSWORD,
                       access=FieldAccess.MANDATORY),
-            FieldMeta("timeout", lazy_gettext("Timeout (seconds)"), FieldType.INTEGER,
-                      default="30"),
-            FieldMeta("retries", lazy_gettext("Retries"), FieldType.INTEGER, default="2"),
+            *transport_fields(),
         ]
 
     def close(self) -> None:

@@ -59,6 +59,7 @@ from .base import (
     SearchPage,
     TestResult,
 )
+from .http_retry import transport_fields
 from .tryton_domain import Domain, translate
 from .tryton_fields import (
     CHILD_RELATIONS,
@@ -186,9 +187,7 @@ class TrytonConnector(Connector):
                       help_text=lazy_gettext("The party relation type linking a person to "
                                              "their company (module party_relationship).")),
             FieldMeta("timezone", lazy_gettext("Server time zone"), default="UTC"),
-            FieldMeta("timeout", lazy_gettext("Timeout (seconds)"), FieldType.INTEGER,
-                      default="30"),
-            FieldMeta("retries", lazy_gettext("Retries"), FieldType.INTEGER, default="2"),
+            *transport_fields(),
         ]
 
     def close(self) -> None:

@@ -1,5 +1,5 @@
-"""The reference host served by uvicorn in a thread, and Debian's Chromium, for
-the File source's browser test (as tests/browser does)."""
+"""An ASGI app served by uvicorn on 127.0.0.1 in a background thread, and how
+the browser tests start Debian's Chromium (.ci/ensure-chromium.sh installs it)."""
 
 from __future__ import annotations
 
@@ -22,26 +22,33 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """An ASGI app served on 127.0.0.1 by uvicorn in a background thread."""
+    """``app`` on a free port of 127.0.0.1: :meth:`start` / :meth:`stop`, or
+    use it as a context manager."""
 
     def __init__(self, app: Any) -> None:
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="file-live-host",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.run, name="live-host", daemon=True)
 
-    def __enter__(self) -> LiveServer:
+    def start(self, timeout: float = 15.0) -> None:
         self.thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the host did not start on {self.url}")
             time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def __enter__(self) -> LiveServer:
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.stop()
