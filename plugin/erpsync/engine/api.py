@@ -328,7 +328,8 @@ class ImportEngine:
                 counts = apply_rows(conn, import_id, settings, now, self.batch_size,
                                     on_step=report.step)
                 new_id, updated_id = selections.create_import_selections(
-                    conn, import_id, user_id, now, counts.new, counts.updated)
+                    conn, import_id, user_id, now, counts.new, counts.updated,
+                    counts.created_companies)
                 runs.set_state(conn, import_id, DONE, finished_at=utcnow(),
                                new_count=counts.new, updated_count=counts.updated,
                                skipped_count=counts.skipped, new_selection_id=new_id,

@@ -33,7 +33,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 
 from . import reasons
@@ -63,8 +62,10 @@ from .schema import (
 )
 from .settings import Action, CommunicationRule, ImportSettings, ListValues, PersonMatch
 from .sqlutil import (
+    CrossJoin,
     bulk_work,
     dialect_insert,
+    each_of,
     fix_sequences,
     json_array_agg,
     json_array_or_empty,
@@ -84,6 +85,11 @@ from .states import (
 sa = staged_actor
 #: Company key column -> the column it is the key of (staged rows have the same keys).
 _COMPANY_KEY_COLUMNS = {"name_key": "name", "dept_key": "department", "vat_key": "vatno"}
+#: Indexed CRM columns and the columns their values are computed from, which
+#: :func:`_update_in_two` sets only where they change.
+_COMPANY_INDEXED_GROUP = ("name", "name_key", "vatno", "vat_key", "code", "number")
+_PERSON_INDEXED_GROUP = ("firstname", "middlename", "lastname", "name_key", "number",
+                         "company_id")
 #: The person columns ``person.name_key`` is made of.
 _PERSON_NAME_COLUMNS = ("firstname", "middlename", "lastname")
 
@@ -95,6 +101,7 @@ class AppliedCounts:
     new: int  # new CRM actors (companies created using a person's name included)
     updated: int
     skipped: int  # staged rows not imported (by the preview, or unchecked)
+    created_companies: int = 0  # of the new: companies named after persons
 
 
 class _Rows:
@@ -124,14 +131,25 @@ def _now(value: datetime) -> Any:
 
 
 # -- ids ----------------------------------------------------------------------
-def _assign_ids(conn: Connection, crm_table: Any, where: Any, column: str) -> None:
-    """``column`` of the rows ``where`` := highest ``crm_table`` id + row number."""
-    numbered = (select(sa.c.id.label("sid"),
-                       func.row_number().over(order_by=sa.c.id).label("rn"))
-                .where(where).subquery())
+def _assign_ids(conn: Connection, crm_table: Any, where: Any, column: str,
+                others: tuple[Any, Any] | None = None) -> None:
+    """``column`` of the rows ``where`` := highest ``crm_table`` id + row number.
+
+    ``others``, a (condition, value) pair, sets ``column`` of the rows of the
+    condition to the value in the same statement (a pass over the staged rows
+    less: writing staged rows is what costs, most of all on PostgreSQL).
+    """
+    # The row number among the ``where`` rows as a running count: ordered by
+    # id only, which the scan of the import's rows already is (no sort).
+    numbering = case((where, 1), else_=0)
+    numbered = (select(sa.c.id.label("sid"), numbering.label("numbered"),
+                       func.sum(numbering).over(order_by=sa.c.id).label("rn"))
+                .where(where if others is None else or_(where, others[0])).subquery())
     base = select(func.coalesce(func.max(crm_table.c.id), 0)).scalar_subquery()
-    conn.execute(sa.update().where(sa.c.id == numbered.c.sid)
-                 .values({column: base + numbered.c.rn}))
+    value = base + numbered.c.rn
+    if others is not None:
+        value = case((numbered.c.numbered == 1, value), else_=others[1])
+    conn.execute(sa.update().where(sa.c.id == numbered.c.sid).values({column: value}))
 
 
 # -- values --------------------------------------------------------------------
@@ -171,23 +189,29 @@ def _column_values(fields: dict[str, str]) -> dict[str, Any]:
 
 
 def _ensure_list_items(conn: Connection, rows: _Rows, settings: ImportSettings) -> None:
-    """Add new item: create the list values imported companies use and the CRM lacks."""
+    """Add new item: create the list values imported companies use and the CRM
+    lacks (every list in one pass over the staged rows)."""
     if settings.list_values is not ListValues.ADD:
         return
     mode = update_mode(settings, COMPANY)
-    for lf in LIST_FIELDS:
-        key = sa.c[lf.key_column]
-        will_set = (true() if mode is Action.REPLACE else exists().where(
-            company.c.id == sa.c.target_id, company.c[lf.column].is_(None)))
-        query = (select(literal(lf.list_name), func.min(sa.c[value_column(lf.key)]),
-                        key, false())
-                 .where(or_(rows.new(COMPANY), and_(rows.updated(COMPANY), will_set)),
-                        key.is_not(None),
-                        ~exists().where(list_item.c.list_name == lf.list_name,
-                                        list_item.c.name_key == key))
-                 .group_by(key))
-        conn.execute(insert(list_item).from_select(
-            ["list_name", "name", "name_key", "is_default"], query))
+    lists = each_of("lists", [lf.list_name for lf in LIST_FIELDS])
+
+    def per_list(expr: Callable[[ListField], Any]) -> Any:
+        return case({lf.list_name: expr(lf) for lf in LIST_FIELDS}, value=lists.c.value)
+
+    key = per_list(lambda lf: sa.c[lf.key_column])
+    will_set = (true() if mode is Action.REPLACE else per_list(lambda lf: exists().where(
+        company.c.id == sa.c.target_id, company.c[lf.column].is_(None))))
+    query = (select(lists.c.value, func.min(per_list(lambda lf: sa.c[value_column(lf.key)])),
+                    key, false())
+             .select_from(CrossJoin(sa, lists))
+             .where(or_(rows.new(COMPANY), and_(rows.updated(COMPANY), will_set)),
+                    key.is_not(None),
+                    ~exists().where(list_item.c.list_name == lists.c.value,
+                                    list_item.c.name_key == key))
+             .group_by(lists.c.value, key))
+    conn.execute(insert(list_item).from_select(
+        ["list_name", "name", "name_key", "is_default"], query))
 
 
 # -- companies and persons ------------------------------------------------------
@@ -219,8 +243,7 @@ def _update_companies(conn: Connection, rows: _Rows, settings: ImportSettings,
         values[key_column] = case((_takes_new(company.c[column], new_values[column], mode),
                                    sa.c[key_column]), else_=company.c[key_column])
     values["updated_at"] = _now(now)
-    conn.execute(company.update().where(company.c.id == sa.c.target_id, rows.updated(COMPANY))
-                 .values(values))
+    _update_in_two(conn, company, rows.updated(COMPANY), values, _COMPANY_INDEXED_GROUP)
 
 
 def _companies_from_persons(conn: Connection, rows: _Rows, now: datetime) -> None:
@@ -275,8 +298,25 @@ def _update_persons(conn: Connection, rows: _Rows, settings: ImportSettings,
     values["company_id"] = (func.coalesce(current, new) if mode is Action.MERGE
                             else func.coalesce(new, current))
     values["updated_at"] = _now(now)
-    conn.execute(person.update().where(person.c.id == sa.c.target_id, rows.updated(PERSON))
-                 .values(values))
+    _update_in_two(conn, person, rows.updated(PERSON), values, _PERSON_INDEXED_GROUP)
+
+
+def _update_in_two(conn: Connection, crm_table: Any, updated: Any, values: dict[str, Any],
+                   indexed_group: tuple[str, ...]) -> None:
+    """UPDATE the CRM rows of the ``updated`` staged rows to ``values``.
+
+    SQLite rewrites the index entries of every column an UPDATE sets, changed
+    or not: the ``indexed_group`` (indexed columns and the columns their values
+    are computed from) is set by a second statement, only in the rows where
+    one of them changes. The statements read disjoint columns, so the result
+    is that of one UPDATE.
+    """
+    indexed = {col: values.pop(col) for col in indexed_group}
+    target = and_(crm_table.c.id == sa.c.target_id, updated)
+    conn.execute(crm_table.update().where(target).values(values))
+    conn.execute(crm_table.update().where(target, or_(*[
+        value.is_distinct_from(crm_table.c[col]) for col, value in indexed.items()]))
+        .values(indexed))
 
 
 # -- communications ----------------------------------------------------------------
@@ -300,26 +340,28 @@ def _write_communications(conn: Connection, rows: _Rows, settings: ImportSetting
                   .where(rows.any_updated, or_(*replaced)))
         conn.execute(delete(communication).where(m.id.in_(doomed)))
     columns = ["owner_type", "owner_id", "kind", "value", "value_key", "rank"]
-    # The new actors' apart: a SELECT that reads ``communication`` makes SQLite
-    # buffer all its rows before inserting them.
-    conn.execute(insert(communication).from_select(columns, union_all(*[
-        select(sa.c.kind, sa.c.crm_id, literal(kind), sa.c[column], sa.c[key_column],
-               literal(1))
-        .where(rows.any_new, sa.c[column].is_not(None))
-        for kind, (column, key_column) in COMM_COLUMNS.items()])))
-    parts = []
-    for kind, (column, key_column) in COMM_COLUMNS.items():
-        if comm_rule(settings, kind) is CommunicationRule.IGNORE:
-            continue
-        same_kind = and_(owner, m.kind == kind)
-        next_rank = select(func.coalesce(func.max(m.rank), 0) + 1).where(
-            same_kind).scalar_subquery()
-        parts.append(select(sa.c.kind, sa.c.target_id, literal(kind), sa.c[column],
-                            sa.c[key_column], next_rank)
-                     .where(rows.any_updated, sa.c[column].is_not(None),
-                            ~exists().where(same_kind, m.value_key == sa.c[key_column])))
-    if parts:
-        conn.execute(insert(communication).from_select(columns, union_all(*parts)))
+    # One pass over the staged rows, a row per kind of each (the staged rows
+    # are the outer loop). The new actors' apart: a SELECT that reads
+    # ``communication`` makes SQLite buffer all its rows before inserting them.
+    kinds = each_of("kinds", list(COMM_COLUMNS))
+    value = case({k: sa.c[column] for k, (column, _key) in COMM_COLUMNS.items()},
+                 value=kinds.c.value)
+    value_key = case({k: sa.c[key] for k, (_column, key) in COMM_COLUMNS.items()},
+                     value=kinds.c.value)
+    conn.execute(insert(communication).from_select(columns, select(
+        sa.c.kind, sa.c.crm_id, kinds.c.value, value, value_key, literal(1))
+        .select_from(CrossJoin(sa, kinds)).where(rows.any_new, value.is_not(None))))
+    kept = [kind for kind in COMM_COLUMNS
+            if comm_rule(settings, kind) is not CommunicationRule.IGNORE]
+    if not kept:
+        return
+    same_kind = and_(owner, m.kind == kinds.c.value)
+    next_rank = select(func.coalesce(func.max(m.rank), 0) + 1).where(same_kind).scalar_subquery()
+    conn.execute(insert(communication).from_select(columns, select(
+        sa.c.kind, sa.c.target_id, kinds.c.value, value, value_key, next_rank)
+        .select_from(CrossJoin(sa, kinds))
+        .where(rows.any_updated, kinds.c.value.in_(kept), value.is_not(None),
+               ~exists().where(same_kind, m.value_key == value_key))))
 
 
 # -- before images, links --------------------------------------------------------------
@@ -388,7 +430,8 @@ def _counts(conn: Connection, rows: _Rows) -> AppliedCounts:
         func.count(sa.c.created_company_id), func.count(),
     ).where(rows.mine)).one()
     new, updated, created, total = (int(v or 0) for v in row)
-    return AppliedCounts(new=new + created, updated=updated, skipped=total - new - updated)
+    return AppliedCounts(new=new + created, updated=updated, skipped=total - new - updated,
+                         created_companies=created)
 
 
 #: How many steps :func:`apply_rows` reports to ``on_step`` (progress of the apply).
@@ -426,8 +469,14 @@ def _apply_rows(conn: Connection, import_id: int, settings: ImportSettings,
     _save_before_images(conn, import_id, rows, kinds)
     step(1)
 
+    # The CRM ids: of new companies, and of the updated rows and the rows
+    # already equal to their CRM actor (they are the same actor: they get
+    # linked too). New persons get theirs below, after the new companies.
+    unchanged = and_(sa.c.status == NOT_IMPORTED, sa.c.reason == reasons.UNCHANGED)
+    _assign_ids(conn, company, rows.new(COMPANY), "crm_id", others=(
+        and_(rows.mine, or_(rows.any_updated, unchanged)),
+        case((unchanged, sa.c.match_id), else_=sa.c.target_id)))
     if COMPANY in kinds:
-        _assign_ids(conn, company, rows.new(COMPANY), "crm_id")
         _ensure_list_items(conn, rows, settings)
         _insert_companies(conn, rows, settings, now)
         _update_companies(conn, rows, settings, now)
@@ -443,11 +492,6 @@ def _apply_rows(conn: Connection, import_id: int, settings: ImportSettings,
 
     _write_communications(conn, rows, settings)
     step(4)
-    # Updated rows, and rows already equal to their CRM actor (they are the
-    # same actor: they get linked too).
-    unchanged = and_(sa.c.status == NOT_IMPORTED, sa.c.reason == reasons.UNCHANGED)
-    conn.execute(sa.update().where(rows.mine, or_(rows.any_updated, unchanged)).values(
-        crm_id=case((unchanged, sa.c.match_id), else_=sa.c.target_id)))
     _refresh_missing_keys(conn, rows, batch_size)
     _upsert_links(conn, import_id, rows)
     fix_sequences(conn, company, person)

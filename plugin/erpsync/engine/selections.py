@@ -9,6 +9,7 @@ from babel.dates import format_datetime
 from sqlalchemy import (
     Connection,
     and_,
+    case,
     delete,
     exists,
     func,
@@ -51,40 +52,37 @@ def _names(now: datetime) -> tuple[str, str]:
 
 
 def _create(conn: Connection, name: str, kind: str, import_id: int, user_id: int | None,
-            now: datetime, members: Any) -> int:
+            now: datetime) -> int:
     result = conn.execute(insert(selection).values(
         name=name[:200], kind=kind, import_id=import_id, created_by=user_id, created_at=now))
-    selection_id = int(result.inserted_primary_key[0])
-    conn.execute(insert(selection_member).from_select(
-        ["selection_id", "crm_type", "crm_id"], _with_id(members, selection_id)))
-    return selection_id
-
-
-def _with_id(members: list[Any], selection_id: int) -> Any:
-    """UNION ALL of (selection id, crm_type, crm_id) selects."""
-    return union_all(*[select(literal(selection_id), *cols).where(where)
-                       for cols, where in members])
+    return int(result.inserted_primary_key[0])
 
 
 def create_import_selections(conn: Connection, import_id: int, user_id: int | None,
-                             now: datetime, new_count: int,
-                             updated_count: int) -> tuple[int | None, int | None]:
+                             now: datetime, new_count: int, updated_count: int,
+                             created_companies: int = 0) -> tuple[int | None, int | None]:
     """The two result selections of an import ("new actors", "updated actors");
-    None for an empty one."""
+    None for an empty one. ``created_companies``: how many of the new actors
+    are companies named after persons (members through ``created_company_id``)."""
     mine = and_(sa.c.import_id == import_id, sa.c.checked.is_(True))
     new_name, updated_name = _names(now)
-    new_id = updated_id = None
-    if new_count:
-        new_id = _create(conn, new_name, KIND_NEW, import_id, user_id, now, [
-            ((sa.c.kind, sa.c.crm_id), and_(mine, sa.c.status.in_([COMPANY_NEW, PERSON_NEW]))),
-            ((literal(COMPANY), sa.c.created_company_id),
-             and_(mine, sa.c.created_company_id.is_not(None))),
-        ])
-    if updated_count:
-        updated_id = _create(conn, updated_name, KIND_UPDATED, import_id, user_id, now, [
-            ((sa.c.kind, sa.c.crm_id),
-             and_(mine, sa.c.status.in_([COMPANY_UPDATED, PERSON_UPDATED]))),
-        ])
+    new_id = _create(conn, new_name, KIND_NEW, import_id, user_id, now) if new_count else None
+    updated_id = (_create(conn, updated_name, KIND_UPDATED, import_id, user_id, now)
+                  if updated_count else None)
+    # The members of both in one pass over the staged rows (each pass costs).
+    selection_of = {status: selection_id for statuses, selection_id in (
+        ((COMPANY_NEW, PERSON_NEW), new_id), ((COMPANY_UPDATED, PERSON_UPDATED), updated_id))
+        if selection_id is not None for status in statuses}
+    parts = []
+    if selection_of:
+        parts.append(select(case(selection_of, value=sa.c.status), sa.c.kind, sa.c.crm_id)
+                     .where(mine, sa.c.status.in_(list(selection_of))))
+    if new_id is not None and created_companies:
+        parts.append(select(literal(new_id), literal(COMPANY), sa.c.created_company_id)
+                     .where(mine, sa.c.created_company_id.is_not(None)))
+    if parts:
+        conn.execute(insert(selection_member).from_select(
+            ["selection_id", "crm_type", "crm_id"], union_all(*parts)))
     return new_id, updated_id
 
 

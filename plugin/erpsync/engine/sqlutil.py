@@ -5,12 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import product
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, cast, func, literal, literal_column
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.selectable import Join, Subquery
 
 #: Separators of aggregated strings (ASCII record and unit separators).
 RECORD_SEP = "\x1e"
@@ -68,6 +83,34 @@ def json_array_or_empty(conn: Connection, subquery: Any) -> ColumnElement[Any]:
     if conn.dialect.name == "postgresql":
         return func.coalesce(subquery, literal_column("'[]'::json"))
     return func.json(subquery)
+
+
+class CrossJoin(Join):
+    """``left CROSS JOIN right``: SQLite keeps ``left`` as the outer loop of a
+    cross join (it may swap the tables of a plain join)."""
+
+    inherit_cache = True
+    __visit_name__ = "cross_join"
+
+    def __init__(self, left: FromClause, right: FromClause) -> None:
+        super().__init__(left, right, true())
+
+
+@compiles(CrossJoin)
+def _compile_cross_join(element: CrossJoin, compiler: SQLCompiler, **kw: Any) -> str:
+    linter = kw.get("from_linter")
+    if linter is not None:  # a wanted product: tell SQLAlchemy's cartesian product check
+        linter.edges.update(product([f._de_clone() for f in element.left._from_objects],
+                                    [f._de_clone() for f in element.right._from_objects]))
+    kw["asfrom"] = True
+    return (f"{compiler.process(element.left, **kw)} CROSS JOIN "
+            f"{compiler.process(element.right, **kw)}")
+
+
+def each_of(name: str, values: list[str]) -> Subquery:
+    """A one-column table (column ``value``) of ``values``: joined to the staged
+    rows with :class:`CrossJoin`, one pass over them yields a row per value."""
+    return union_all(*[select(literal(v, String()).label("value")) for v in values]).subquery(name)
 
 
 def fix_sequences(conn: Connection, *tables: Table) -> None:
