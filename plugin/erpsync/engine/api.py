@@ -48,6 +48,7 @@ from .results import (
 from .schema import staged_actor as sa
 from .settings import ImportSettings
 from .sqlutil import utcnow
+from .stagewriter import BatchWriter
 from .states import DONE, FAILED, PENDING, PREVIEWED, STAGING
 
 __all__ = [
@@ -73,15 +74,21 @@ class ImportEngine:
     ``backup_dir``: where :meth:`apply` copies a SQLite database first (default
     ``backups/`` next to the database file); ``backup_keep`` copies are kept.
     ``batch_size``: rows per batch when streaming (memory stays flat).
+    ``staging_processes``: a large staging (more than
+    :data:`.stagewriter.START_AFTER_ROWS` rows) has a writer process insert
+    the rows while this one prepares the next (:mod:`.stagewriter`; only for
+    databases another process can open from the engine's URL).
     """
 
     def __init__(self, db: Engine, backup_dir: Path | None = None,
                  backup_keep: int = DEFAULT_KEEP,
-                 batch_size: int = staging.DEFAULT_BATCH_SIZE) -> None:
+                 batch_size: int = staging.DEFAULT_BATCH_SIZE,
+                 staging_processes: bool = True) -> None:
         self.db = db
         self.backup_dir = backup_dir
         self.backup_keep = backup_keep
         self.batch_size = batch_size
+        self.staging_processes = staging_processes
 
     @contextmanager
     def _write(self) -> Any:
@@ -135,16 +142,23 @@ class ImportEngine:
         with self.db.connect() as conn:
             runs.require_pending(conn, import_id)
             before = staging.count_staged(conn, import_id)
+
+        def write_here(rows: list[tuple[Any, ...]]) -> None:
+            with self._write() as conn:
+                runs.require_pending(conn, import_id)
+                staging.insert_rows(conn, rows)
+
+        writer = BatchWriter(self.db, import_id, write_here, self.staging_processes)
         offered = 0
         try:
             for batch in staging.batches(actors, self.batch_size):
                 rows = [staging.prepare_row(import_id, connection_id, actor, via_parent)
                         for actor in batch]
                 offered += len(rows)
-                with self._write() as conn:
-                    runs.require_pending(conn, import_id)
-                    staging.insert_rows(conn, rows)
+                writer.write(rows)
+            writer.finish()
         finally:  # also after a failed batch: earlier batches need a new preview
+            writer.close()
             with self._write() as conn:
                 added = staging.count_staged(conn, import_id) - before
                 if added:

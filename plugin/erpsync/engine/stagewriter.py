@@ -1,0 +1,231 @@
+"""Large stagings on two cores: this process prepares the rows, a writer
+process inserts them.
+
+Staging is Python work twice over: reading the connector's actors and
+preparing their rows (values, match keys, communications), then binding the
+rows' values for the database. In one process the two take turns; for a large
+staging :class:`BatchWriter` starts a writer process (``spawn``, so it shares
+nothing with the threads of a host) that inserts the prepared batches while
+this process prepares the next ones.
+
+The order of the rows is kept (the first staging of an ERP key wins): the
+batches before the switch are written here, those after it by the writer
+alone, one after the other. The writer checks that the import is still
+pending before each batch, as :meth:`ImportEngine.stage` does; a batch is all
+or nothing. When the writer cannot start (no database it can open, a
+restricted host), staging goes on in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+from collections.abc import Callable
+from multiprocessing.connection import Connection as Pipe
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ..i18n import lazy_gettext
+from .results import ImportError_, StaleImportError
+from .runs import MSG_NOT_PENDING
+
+log = logging.getLogger(__name__)
+
+#: Rows written in this process before a writer process is started. It takes
+#: over once it is ready (it starts in about half a second, meanwhile staging
+#: goes on here); a staging that ends before that stops it unused, so no
+#: staging waits for it.
+START_AFTER_ROWS = 5_000
+#: Batches sent to the writer and not yet written: memory stays flat.
+MAX_IN_FLIGHT = 2
+#: How long closing waits for the writer to finish and exit (seconds).
+STOP_TIMEOUT = 60.0
+#: How long a batch waits for a starting writer (seconds): 0, staging goes on
+#: here meanwhile. (Tests wait, to have the writer take over a small staging.)
+READY_WAIT = 0.0
+
+_READY = b"ready"
+_DONE = b""
+
+MSG_WRITER_FAILED = lazy_gettext(
+    "Not all actors could be added to the import: the database did not take them. "
+    "The actors added before the error stay in the import; add the others again.")
+
+
+def can_use_processes(db: Engine) -> bool:
+    """Whether another process can open ``db`` from its URL: PostgreSQL, or
+    SQLite in a file (not in memory)."""
+    url = db.url
+    if db.dialect.name == "postgresql":
+        return True
+    if db.dialect.name != "sqlite":
+        return False
+    database = url.database or ""
+    return bool(database) and database != ":memory:" and "mode=memory" not in str(url)
+
+
+class BatchWriter:
+    """Writes prepared batches of one import's staging, in order.
+
+    ``write_here(rows)`` writes a batch in this process (a transaction of its
+    own); with ``processes`` a writer process takes over after
+    :data:`START_AFTER_ROWS` rows. Call :meth:`finish` after the last batch
+    (it raises the writer's error, if any) and :meth:`close` in any case.
+    """
+
+    def __init__(self, db: Engine, import_id: int, write_here: Callable[[list[Any]], None],
+                 processes: bool) -> None:
+        self._db, self._import_id, self._write_here = db, import_id, write_here
+        self._processes = processes and can_use_processes(db)
+        self._rows = 0
+        self._pipe: Pipe | None = None
+        self._process: Any = None
+        self._ready = False
+        self._in_flight = 0
+
+    @property
+    def in_process(self) -> bool:
+        """True once the writer process writes the batches."""
+        return self._ready
+
+    def write(self, rows: list[Any]) -> None:
+        self._rows += len(rows)
+        if self._processes and self._process is None and self._rows > START_AFTER_ROWS:
+            self._start()
+        if self._pipe is not None and not self._ready:
+            self._check_ready()
+        if self._ready:
+            self._send(rows)
+        else:
+            self._write_here(rows)
+
+    def finish(self) -> None:
+        """Wait until every batch sent is written; raises the writer's error."""
+        while self._in_flight:
+            self._receive()
+
+    def close(self) -> None:
+        """Stop the writer process (after the batches it has; never raises)."""
+        pipe, process, ready = self._pipe, self._process, self._ready
+        self._pipe = self._process = None
+        self._ready = False
+        if pipe is not None and ready:
+            try:
+                pipe.send_bytes(_DONE)
+                while self._in_flight:  # written or not, wait for each answer
+                    pipe.recv_bytes()
+                    self._in_flight -= 1
+            except (OSError, EOFError):
+                pass
+        elif process is not None:  # still starting: it has written nothing
+            process.terminate()
+        if pipe is not None:
+            pipe.close()
+        if process is not None:
+            process.join(STOP_TIMEOUT)
+            if process.is_alive():
+                log.warning("staging writer of import %s did not stop; terminating it",
+                            self._import_id)
+                process.terminate()
+                process.join(5)
+
+    # -- the writer process ------------------------------------------------------
+    def _start(self) -> None:
+        url = self._db.url.render_as_string(hide_password=False)
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        try:
+            process = context.Process(target=writer_main, args=(url, self._import_id, theirs),
+                                      name=f"erpsync-staging-{self._import_id}", daemon=True)
+            process.start()
+        except Exception:  # e.g. a host that may not start processes
+            log.warning("staging writer of import %s could not start; staging goes on "
+                        "in this process", self._import_id, exc_info=True)
+            self._processes = False
+            ours.close()
+            return
+        finally:
+            theirs.close()
+        self._pipe, self._process = ours, process
+
+    def _check_ready(self) -> None:
+        assert self._pipe is not None
+        try:
+            if not self._pipe.poll(READY_WAIT):
+                return
+            message = self._pipe.recv_bytes()
+        except (OSError, EOFError):
+            message = b"the writer process stopped while starting"
+        if message == _READY:
+            self._ready = True
+            return
+        log.warning("staging writer of import %s did not start (%s); staging goes on "
+                    "in this process", self._import_id, message[:500].decode(errors="replace"))
+        self._processes = False
+        self.close()
+
+    def _send(self, rows: list[Any]) -> None:
+        assert self._pipe is not None
+        while self._in_flight >= MAX_IN_FLIGHT:
+            self._receive()
+        try:
+            self._pipe.send_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, EOFError) as exc:
+            raise ImportError_(MSG_WRITER_FAILED, f"staging writer stopped: {exc!r}") from exc
+        self._in_flight += 1
+
+    def _receive(self) -> None:
+        assert self._pipe is not None
+        try:
+            answer = self._pipe.recv_bytes()
+        except (OSError, EOFError) as exc:
+            self._in_flight = 0
+            raise ImportError_(MSG_WRITER_FAILED, "staging writer process stopped") from exc
+        self._in_flight -= 1
+        if answer != _DONE:  # the batches after it are answered, not written
+            stale, technical = pickle.loads(answer)
+            if stale:
+                raise StaleImportError(MSG_NOT_PENDING, technical)
+            raise ImportError_(MSG_WRITER_FAILED, technical)
+
+
+def writer_main(url: str, import_id: int, pipe: Pipe) -> None:
+    """The writer process: insert the batches that come through ``pipe``, each
+    in a transaction of its own, answering each (an empty answer: written)."""
+    try:
+        from ..db import make_engine
+        from . import runs
+        from .staging import insert_rows
+
+        db = make_engine(url)
+        with db.connect():
+            pass  # the database opens: ready
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which goes on alone
+        pipe.send_bytes(repr(exc).encode())
+        return
+    pipe.send_bytes(_READY)
+    failed = False
+    try:
+        while (data := pipe.recv_bytes()) != _DONE:
+            if failed:  # answer the batches already sent, writing none
+                pipe.send_bytes(pickle.dumps((False, "not written after an error")))
+                continue
+            try:
+                with db.begin() as conn:
+                    if conn.dialect.name == "sqlite":
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    runs.require_pending(conn, import_id)
+                    insert_rows(conn, pickle.loads(data))
+            except Exception as exc:  # noqa: BLE001 - the parent raises it
+                failed = True
+                log.warning("staging writer of import %s failed", import_id, exc_info=True)
+                pipe.send_bytes(pickle.dumps((isinstance(exc, StaleImportError),
+                                              repr(exc)[:2000])))
+                continue
+            pipe.send_bytes(_DONE)
+    except (EOFError, OSError):
+        pass  # the parent is gone: what is not committed rolls back
+    finally:
+        db.dispose()
