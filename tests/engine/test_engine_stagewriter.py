@@ -6,14 +6,14 @@ writer dies, or go on alone when the writer cannot start."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-import stagewriter_faults
 from engine_helpers import CONNECTION, contact, customer
 from sqlalchemy import Engine, select
 
@@ -27,21 +27,55 @@ BATCH = 50
 NewDb = Callable[[], Engine]
 
 
+class Takeover:
+    """What the spied :class:`stagewriter.BatchWriter` did: per batch, whether
+    the writer process wrote it, and the writers."""
+
+    def __init__(self) -> None:
+        self.by_writer: list[bool] = []
+        self.writers: list[stagewriter.BatchWriter] = []
+
+    def __bool__(self) -> bool:
+        return any(self.by_writer)
+
+
 @pytest.fixture
-def takeover(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """The writer takes over after the second batch (waiting for it to start);
-    returns, per batch, whether the writer process wrote it."""
+def takeover(monkeypatch: pytest.MonkeyPatch) -> Takeover:
+    """The writer takes over after the second batch (waiting for it to start)."""
     monkeypatch.setattr(stagewriter, "START_AFTER_ROWS", BATCH)
     monkeypatch.setattr(stagewriter, "READY_WAIT", 60.0)
-    written_there: list[bool] = []
+    seen = Takeover()
     write = stagewriter.BatchWriter.write
 
     def spy(self: stagewriter.BatchWriter, rows: list[Any]) -> None:
+        if self not in seen.writers:
+            seen.writers.append(self)
         write(self, rows)
-        written_there.append(self.in_process)
+        seen.by_writer.append(self.by_writer)
 
     monkeypatch.setattr(stagewriter.BatchWriter, "write", spy)
-    return written_there
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def no_writer_left() -> Iterator[None]:
+    """No test leaves a writer process behind (other tests' servers may run)."""
+    before = set(children())
+    yield
+    assert set(children()) <= before
+
+
+def children() -> list[int]:
+    """Pids of this process's children that still exist (Linux /proc)."""
+    me, out = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def _actors(n: int, prefix: str = "C") -> list[ErpActor]:
@@ -73,7 +107,7 @@ def _engine(new_db: NewDb) -> ImportEngine:
 
 
 def test_writer_process_stages_what_one_process_stages(new_db: NewDb,
-                                                       takeover: list[bool]) -> None:
+                                                       takeover: Takeover) -> None:
     actors = _actors(600)
     alone = ImportEngine(new_db(), batch_size=BATCH, staging_processes=False)
     with_writer = _engine(new_db)
@@ -82,20 +116,19 @@ def test_writer_process_stages_what_one_process_stages(new_db: NewDb,
         import_id = engine.create_import("erp", 1)
         results.append((engine.stage(import_id, CONNECTION, actors),
                         _staged(engine, import_id)))
-    assert any(takeover) and not takeover[0]  # the writer took over after the start
+    assert takeover and not takeover.by_writer[0]  # the writer took over after the start
     (alone_result, alone_rows), (writer_result, writer_rows) = results
     assert writer_result == alone_result and writer_result.added == 600
     assert writer_rows == alone_rows
-    assert multiprocessing.active_children() == []
 
 
 def test_first_staging_of_a_key_wins_across_the_switch(new_db: NewDb,
-                                                       takeover: list[bool]) -> None:
+                                                       takeover: Takeover) -> None:
     engine = _engine(new_db)
     import_id = engine.create_import("erp", 1)
     actors = [*_actors(300), customer("C5", NAME="Later copy"), customer("C5", NAME="Again")]
     result = engine.stage(import_id, CONNECTION, actors)
-    assert takeover[-1]  # the copies went to the writer
+    assert takeover.by_writer[-1]  # the copies went to the writer
     assert (result.added, result.already) == (300, 2)
     names = {row["erp_key"]: row["display_name"] for row in engine.list_staged(
         import_id, limit=400)}
@@ -110,7 +143,7 @@ def _then(actors: list[ErpActor], at: int, action: Any) -> Iterator[ErpActor]:
 
 
 def test_import_no_longer_pending_stops_the_writer(new_db: NewDb,
-                                                   takeover: list[bool]) -> None:
+                                                   takeover: Takeover) -> None:
     engine = _engine(new_db)
     import_id = engine.create_import("erp", 1)
 
@@ -121,59 +154,76 @@ def test_import_no_longer_pending_stops_the_writer(new_db: NewDb,
 
     with pytest.raises(StaleImportError):
         engine.stage(import_id, CONNECTION, _then(_actors(600), 400, someone_imports_it))
-    assert any(takeover)
+    assert takeover
     staged = engine.staged_count(import_id)
     assert 400 - 3 * BATCH <= staged <= 400 and staged % BATCH == 0  # whole batches
-    assert multiprocessing.active_children() == []
 
 
-def test_writer_killed_midway_is_a_clear_error(new_db: NewDb, takeover: list[bool]) -> None:
+def test_writer_killed_midway_is_a_clear_error(new_db: NewDb, takeover: Takeover) -> None:
     engine = _engine(new_db)
     import_id = engine.create_import("erp", 1)
 
     def kill_the_writer() -> None:
-        (child,) = multiprocessing.active_children()
-        os.kill(child.pid, signal.SIGKILL)
-        child.join(10)
+        (writer,) = takeover.writers
+        process = writer._process
+        assert process is not None and process.poll() is None
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
 
     with pytest.raises(ImportError_) as raised:
         engine.stage(import_id, CONNECTION, _then(_actors(600), 300, kill_the_writer))
     assert "did not take them" in str(raised.value.user_message)
-    assert any(takeover)
+    assert takeover
     staged = engine.staged_count(import_id)
     assert 2 * BATCH <= staged <= 300 and staged % BATCH == 0
-    assert multiprocessing.active_children() == []
     # What was staged stays, and staging the rest again completes the import.
     again = engine.stage(import_id, CONNECTION, _actors(600))
     assert again.added == 600 - staged and engine.staged_count(import_id) == 600
 
 
 @pytest.mark.sqlite_only
-def test_writer_that_cannot_start_leaves_staging_here(new_db: NewDb, takeover: list[bool],
+def test_writer_that_cannot_start_leaves_staging_here(new_db: NewDb, takeover: Takeover,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stagewriter, "writer_main", stagewriter_faults.cannot_start)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
     engine = _engine(new_db)
     import_id = engine.create_import("erp", 1)
     result = engine.stage(import_id, CONNECTION, _actors(300))
-    assert result.added == 300 and not any(takeover)
-    assert multiprocessing.active_children() == []
+    assert result.added == 300 and not takeover
 
 
 @pytest.mark.sqlite_only
-def test_small_stagings_and_memory_databases_start_no_process(new_db: NewDb) -> None:
+def test_writer_that_cannot_open_the_database_leaves_staging_here(
+        new_db: NewDb, takeover: Takeover, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stagewriter.BatchWriter, "_database_url",
+                        lambda self: "postgresql+psycopg://nobody@/none?host=/nonexistent")
     engine = _engine(new_db)
     import_id = engine.create_import("erp", 1)
+    result = engine.stage(import_id, CONNECTION, _actors(300))
+    assert result.added == 300 and not takeover
+    assert engine.list_staged(import_id, limit=1)[0]["erp_key"] == "C0"
+
+
+@pytest.mark.sqlite_only
+def test_small_stagings_and_memory_databases_start_no_process(
+        new_db: NewDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    starts: list[int] = []
+    monkeypatch.setattr(stagewriter.BatchWriter, "_start",
+                        lambda self: starts.append(self._rows))
+    engine = ImportEngine(new_db())  # the default batches
+    import_id = engine.create_import("erp", 1)
     engine.stage(import_id, CONNECTION, _actors(stagewriter.START_AFTER_ROWS))
-    assert multiprocessing.active_children() == []
+    assert starts == []
     from erpsync.db import make_engine
 
     assert stagewriter.can_use_processes(engine.db)
     assert not stagewriter.can_use_processes(make_engine("sqlite://"))
     assert not stagewriter.can_use_processes(make_engine("sqlite:///:memory:"))
+    monkeypatch.setattr(sys, "executable", "/usr/sbin/uwsgi")  # embedded: not a python
+    assert not stagewriter.can_use_processes(engine.db)
 
 
 def test_bad_actor_after_the_switch_keeps_the_batches_before_it(
-        new_db: NewDb, takeover: list[bool]) -> None:
+        new_db: NewDb, takeover: Takeover) -> None:
     engine = _engine(new_db)
     import_id = engine.create_import("erp", 1)
     actors = _actors(600)
@@ -181,6 +231,19 @@ def test_bad_actor_after_the_switch_keeps_the_batches_before_it(
     with pytest.raises(ImportError_) as raised:
         engine.stage(import_id, CONNECTION, actors)
     assert "cannot be imported" in str(raised.value.user_message)
-    assert any(takeover)
+    assert takeover
     assert engine.staged_count(import_id) == 400  # the batches before the bad one's
-    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.sqlite_only
+def test_host_main_module_is_not_run_again(tmp_path: Path) -> None:
+    """``multiprocessing``'s spawn would import the host's main script again
+    in the writer (running its top-level code twice); the writer must not."""
+    import subprocess
+
+    script = Path(__file__).with_name("stagewriter_host_script.py")
+    marker = tmp_path / "marker.txt"
+    done = subprocess.run([sys.executable, str(script), str(marker), str(tmp_path / "h.sqlite")],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == [str(stagewriter.START_AFTER_ROWS + 3000), "True"]
+    assert marker.read_text() == "ran\n"

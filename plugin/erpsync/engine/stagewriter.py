@@ -4,9 +4,14 @@ process inserts them.
 Staging is Python work twice over: reading the connector's actors and
 preparing their rows (values, match keys, communications), then binding the
 rows' values for the database. In one process the two take turns; for a large
-staging :class:`BatchWriter` starts a writer process (``spawn``, so it shares
-nothing with the threads of a host) that inserts the prepared batches while
-this process prepares the next ones.
+staging :class:`BatchWriter` starts a writer process that inserts the prepared
+batches while this process prepares the next ones.
+
+The writer is a fresh interpreter (``python -m erpsync.engine.stagewriter``)
+talking over a socket pair: unlike ``multiprocessing``'s spawn it does not
+import the host's main module again, and it shares no threads, locks or
+connections with the host. The database URL (which may hold a password) goes
+over the socket, not the command line.
 
 The order of the rows is kept (the first staging of an ERP key wins): the
 batches before the switch are written here, those after it by the writer
@@ -18,11 +23,16 @@ restricted host), staging goes on in this process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import multiprocessing
+import os
 import pickle
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -55,8 +65,11 @@ MSG_WRITER_FAILED = lazy_gettext(
 
 
 def can_use_processes(db: Engine) -> bool:
-    """Whether another process can open ``db`` from its URL: PostgreSQL, or
-    SQLite in a file (not in memory)."""
+    """Whether a writer process can be started and open ``db`` from its URL:
+    ``sys.executable`` is a Python (not the binary of a server embedding
+    Python), and the database PostgreSQL or a SQLite file (not in memory)."""
+    if not Path(sys.executable or "").name.lower().startswith(("python", "pypy")):
+        return False
     url = db.url
     if db.dialect.name == "postgresql":
         return True
@@ -86,7 +99,7 @@ class BatchWriter:
         self._in_flight = 0
 
     @property
-    def in_process(self) -> bool:
+    def by_writer(self) -> bool:
         """True once the writer process writes the batches."""
         return self._ready
 
@@ -124,22 +137,21 @@ class BatchWriter:
         if pipe is not None:
             pipe.close()
         if process is not None:
-            process.join(STOP_TIMEOUT)
-            if process.is_alive():
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
                 log.warning("staging writer of import %s did not stop; terminating it",
                             self._import_id)
-                process.terminate()
-                process.join(5)
+                process.kill()
+                process.wait()
 
     # -- the writer process ------------------------------------------------------
     def _start(self) -> None:
-        url = self._db.url.render_as_string(hide_password=False)
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
+        ours, theirs = socket.socketpair()
         try:
-            process = context.Process(target=writer_main, args=(url, self._import_id, theirs),
-                                      name=f"erpsync-staging-{self._import_id}", daemon=True)
-            process.start()
+            process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno()), str(self._import_id)],
+                pass_fds=[theirs.fileno()], env=_child_environment(), stdin=subprocess.DEVNULL)
         except Exception:  # e.g. a host that may not start processes
             log.warning("staging writer of import %s could not start; staging goes on "
                         "in this process", self._import_id, exc_info=True)
@@ -148,7 +160,14 @@ class BatchWriter:
             return
         finally:
             theirs.close()
-        self._pipe, self._process = ours, process
+        pipe = Pipe(ours.detach())
+        with contextlib.suppress(OSError):  # if it stopped already, _check_ready sees it
+            pipe.send_bytes(self._database_url().encode())
+        self._pipe, self._process = pipe, process
+
+    def _database_url(self) -> str:
+        """The URL the writer opens: the engine's (with its password)."""
+        return self._db.url.render_as_string(hide_password=False)
 
     def _check_ready(self) -> None:
         assert self._pipe is not None
@@ -191,10 +210,20 @@ class BatchWriter:
             raise ImportError_(MSG_WRITER_FAILED, technical)
 
 
-def writer_main(url: str, import_id: int, pipe: Pipe) -> None:
-    """The writer process: insert the batches that come through ``pipe``, each
-    in a transaction of its own, answering each (an empty answer: written)."""
+def _child_environment() -> dict[str, str]:
+    """The writer imports the same erpsync as this process (also one that is
+    on ``sys.path`` without being installed)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
+    return env
+
+
+def writer_main(import_id: int, pipe: Pipe) -> None:
+    """The writer process: open the database whose URL comes first through
+    ``pipe``, then insert the batches that follow, each in a transaction of
+    its own, answering each (an empty answer: written)."""
     try:
+        url = pipe.recv_bytes().decode()
         from ..db import make_engine
         from . import runs
         from .staging import insert_rows
@@ -229,3 +258,7 @@ def writer_main(url: str, import_id: int, pipe: Pipe) -> None:
         pass  # the parent is gone: what is not committed rolls back
     finally:
         db.dispose()
+
+
+if __name__ == "__main__":  # python -m erpsync.engine.stagewriter FD IMPORT_ID
+    writer_main(int(sys.argv[2]), Pipe(int(sys.argv[1])))
