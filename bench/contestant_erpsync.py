@@ -173,6 +173,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the run here")
     parser.add_argument("--breakdown", action="store_true",
                         help="print CPU seconds per engine step on stderr (bench/breakdown.py)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print seconds per SQL statement on stderr (bench/statements.py)")
     args = parser.parse_args()
     if args.mode == "prepare":
         prepare(args.db, args.csv)
@@ -181,6 +183,10 @@ def main() -> None:
         import breakdown
 
         breakdown.install()
+    if args.statements:
+        import statements
+
+        statements.install()
     if args.profile:
         import cProfile
 
@@ -192,6 +198,8 @@ def main() -> None:
     emit(outcome)
     if args.breakdown:
         breakdown.report()
+    if args.statements:
+        statements.report()
 
 
 if __name__ == "__main__":
