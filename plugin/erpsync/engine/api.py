@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ from .results import (
 )
 from .schema import staged_actor as sa
 from .settings import ImportSettings
-from .sqlutil import utcnow
+from .sqlutil import utcnow, write_transaction
 from .stagewriter import BatchWriter
 from .states import DONE, FAILED, PENDING, PREVIEWED, STAGING
 
@@ -90,14 +89,9 @@ class ImportEngine:
         self.batch_size = batch_size
         self.staging_processes = staging_processes
 
-    @contextmanager
     def _write(self) -> Any:
-        """A write transaction (SQLite: taken at once, so no other writer slips
-        in between our reads and writes)."""
-        with self.db.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            yield conn
+        """A write transaction (:func:`.sqlutil.write_transaction`)."""
+        return write_transaction(self.db)
 
     # -- pending imports ---------------------------------------------------
     def create_import(self, source: str, user_id: int | None) -> int:
@@ -142,13 +136,7 @@ class ImportEngine:
         with self.db.connect() as conn:
             runs.require_pending(conn, import_id)
             before = staging.count_staged(conn, import_id)
-
-        def write_here(rows: list[tuple[Any, ...]]) -> None:
-            with self._write() as conn:
-                runs.require_pending(conn, import_id)
-                staging.insert_rows(conn, rows)
-
-        writer = BatchWriter(self.db, import_id, write_here, self.staging_processes)
+        writer = BatchWriter(self.db, import_id, self.staging_processes)
         offered = 0
         try:
             for batch in staging.batches(actors, self.batch_size):

@@ -29,7 +29,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,7 +43,7 @@ from . import preview, reading, runs
 from .results import ImportError_, StaleImportError
 from .schema import import_run
 from .schema import staged_actor as sa
-from .sqlutil import utcnow
+from .sqlutil import utcnow, write_transaction
 from .states import DONE, FAILED, IMPORTING, NOT_IMPORTED, PENDING
 
 if TYPE_CHECKING:
@@ -291,17 +291,9 @@ def claim(conn: Connection, import_id: int, worker: str, *, retry: bool = False)
     return observed
 
 
-@contextlib.contextmanager
-def _immediate(db: Engine) -> Iterator[Connection]:
-    with db.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        yield conn
-
-
 def release(db: Engine, import_id: int, worker: str, back_to: str) -> bool:
     """Give back a claimed import that never started (state ``back_to`` again)."""
-    with _immediate(db) as conn:
+    with write_transaction(db) as conn:
         done = conn.execute(import_run.update().where(
             import_run.c.id == import_id, import_run.c.state == IMPORTING,
             import_run.c.worker == worker, import_run.c.progress_phase == QUEUED,
@@ -321,7 +313,7 @@ def mark_failed(db: Engine, import_id: int, code: str, error: str, *,
         where.append(run.worker == worker)
     now = utcnow()
     try:
-        with _immediate(db) as conn:
+        with write_transaction(db) as conn:
             return conn.execute(import_run.update().where(*where).values(
                 state=FAILED, finished_at=now, error=error[:4000], error_code=code,
                 progress_phase=PHASE_FAILED, progress_at=now)).rowcount == 1
@@ -370,7 +362,7 @@ def recover_interrupted(db: Engine, import_id: int | None = None, *,
             continue
         where = [run.id == row.id, run.state == IMPORTING,
                  run.worker.is_(None) if row.worker is None else run.worker == row.worker]
-        with _immediate(db) as conn:
+        with write_transaction(db) as conn:
             changed = conn.execute(import_run.update().where(*where).values(
                 state=FAILED, finished_at=now, error_code=INTERRUPTED,
                 error=f"worker {row.worker or '?'} is gone", progress_phase=PHASE_FAILED,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Engine,
     String,
     Table,
     cast,
@@ -34,6 +35,16 @@ UNIT_SEP = "\x1f"
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def write_transaction(db: Engine) -> Iterator[Connection]:
+    """A write transaction (SQLite: taken at once, so no other writer slips in
+    between our reads and writes)."""
+    with db.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
 
 
 def dialect_insert(conn: Connection, table: Table) -> Insert:

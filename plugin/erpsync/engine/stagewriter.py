@@ -30,7 +30,6 @@ import pickle
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from sqlalchemy import Engine
 from ..i18n import lazy_gettext
 from .results import ImportError_, StaleImportError
 from .runs import MSG_NOT_PENDING
+from .staging import write_batch
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +82,14 @@ def can_use_processes(db: Engine) -> bool:
 class BatchWriter:
     """Writes prepared batches of one import's staging, in order.
 
-    ``write_here(rows)`` writes a batch in this process (a transaction of its
-    own); with ``processes`` a writer process takes over after
+    Batches are written by :func:`.staging.write_batch`: in this process, or
+    with ``processes`` by a writer process that takes over after
     :data:`START_AFTER_ROWS` rows. Call :meth:`finish` after the last batch
     (it raises the writer's error, if any) and :meth:`close` in any case.
     """
 
-    def __init__(self, db: Engine, import_id: int, write_here: Callable[[list[Any]], None],
-                 processes: bool) -> None:
-        self._db, self._import_id, self._write_here = db, import_id, write_here
+    def __init__(self, db: Engine, import_id: int, processes: bool) -> None:
+        self._db, self._import_id = db, import_id
         self._processes = processes and can_use_processes(db)
         self._rows = 0
         self._pipe: Pipe | None = None
@@ -112,7 +111,7 @@ class BatchWriter:
         if self._ready:
             self._send(rows)
         else:
-            self._write_here(rows)
+            write_batch(self._db, self._import_id, rows)
 
     def finish(self) -> None:
         """Wait until every batch sent is written; raises the writer's error."""
@@ -225,8 +224,6 @@ def writer_main(import_id: int, pipe: Pipe) -> None:
     try:
         url = pipe.recv_bytes().decode()
         from ..db import make_engine
-        from . import runs
-        from .staging import insert_rows
 
         db = make_engine(url)
         with db.connect():
@@ -242,11 +239,7 @@ def writer_main(import_id: int, pipe: Pipe) -> None:
                 pipe.send_bytes(pickle.dumps((False, "not written after an error")))
                 continue
             try:
-                with db.begin() as conn:
-                    if conn.dialect.name == "sqlite":
-                        conn.exec_driver_sql("BEGIN IMMEDIATE")
-                    runs.require_pending(conn, import_id)
-                    insert_rows(conn, pickle.loads(data))
+                write_batch(db, import_id, pickle.loads(data))
             except Exception as exc:  # noqa: BLE001 - the parent raises it
                 failed = True
                 log.warning("staging writer of import %s failed", import_id, exc_info=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Dialect,
+    Engine,
     Integer,
     String,
     and_,
@@ -44,7 +45,9 @@ from .fieldmap import (
 )
 from .reasons import INVALID_EMAIL, TRUNCATED, warning_code
 from .results import ImportError_
+from .runs import require_pending
 from .schema import erp_link, staged_actor
+from .sqlutil import write_transaction
 
 #: Rows per INSERT batch; memory holds one batch of prepared rows.
 DEFAULT_BATCH_SIZE = 1000
@@ -286,6 +289,14 @@ def _copy_rows(conn: Connection, params: list[tuple[Any, ...]]) -> None:
     conn.exec_driver_sql(f"INSERT INTO staged_actor ({_COLUMN_LIST}) "
                          f"SELECT {_VALUE_LIST.format(*_PREPARED_COLUMNS)} "
                          f"FROM {table} ORDER BY seq ON CONFLICT DO NOTHING")
+
+
+def write_batch(db: Engine, import_id: int, rows: list[tuple[Any, ...]]) -> None:
+    """Insert one batch of prepared rows in a write transaction of its own,
+    if the import is still pending (else :class:`StaleImportError`)."""
+    with write_transaction(db) as conn:
+        require_pending(conn, import_id)
+        insert_rows(conn, rows)
 
 
 def missing_parents(conn: Connection,

@@ -18,9 +18,7 @@ on ``done`` makes it happen once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -67,7 +65,7 @@ from .schema import (
     selection_member,
     staged_actor,
 )
-from .sqlutil import utcnow
+from .sqlutil import utcnow, write_transaction
 from .states import COMPANY_NEW, DONE, PERSON_NEW, UNDONE
 
 log = logging.getLogger(__name__)
@@ -331,14 +329,6 @@ def _remove_selections(conn: Connection, import_id: int) -> None:
     conn.execute(delete(selection).where(selection.c.import_id == import_id))
 
 
-@contextlib.contextmanager
-def _write(db: Engine) -> Iterator[Connection]:
-    with db.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        yield conn
-
-
 def undo_import(db: Engine, import_id: int, user_id: int | None, *, force: bool = False,
                 backup_dir: Path | None = None, backup_keep: int = DEFAULT_KEEP,
                 ) -> UndoResult:
@@ -358,7 +348,7 @@ def undo_import(db: Engine, import_id: int, user_id: int | None, *, force: bool 
         log.exception("backup before undoing import %s failed", import_id)
         raise ImportError_(MSG_BACKUP_FAILED, repr(exc)) from exc
     try:
-        with _write(db) as conn:
+        with write_transaction(db) as conn:
             plan = plan_undo(conn, import_id, sample=0)  # again, under the write lock
             if plan.conflict_count and not force:
                 raise UndoRefused(plan)
