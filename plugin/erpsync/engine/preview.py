@@ -215,10 +215,19 @@ def apply_no_company_rule(conn: Connection, import_id: int, rule: NoCompany,
                target_id=null(), checked=false())
 
 
+#: The staged columns the preview's statements filter and join on (the
+#: statistics PostgreSQL's planner gets after a staging).
+PLANNED_COLUMNS = tuple(sa.c[name] for name in (
+    "import_id", "kind", "actor_type", "erp_key", "connection_id", "parent_type", "parent_key",
+    "status", "reason", "checked", "target_id", "match_id", "matched_by_link", "duplicate_of",
+    "company_staged_id", "company_target_id", "create_company", "crm_id", "name_key",
+    "dept_key", "vat_key", "email_key", "mobile_key", "v_number1", "v_number2", "v_number"))
+
+
 def classify(conn: Connection, import_id: int, settings: ImportSettings,
              batch_size: int) -> None:
     """Run every preview rule over the import's staged rows (one transaction)."""
-    with bulk_work(conn, sa):
+    with bulk_work(conn, *PLANNED_COLUMNS):
         _classify(conn, import_id, settings, batch_size)
 
 

@@ -148,6 +148,9 @@ import_run = Table(
     Column("undone_by", Integer),
 )
 
+#: PostgreSQL fillfactor of ``staged_actor`` (percent of a page filled by inserts).
+STAGED_FILLFACTOR = 40
+
 staged_actor = Table(
     "staged_actor", metadata,
     Column("id", Integer, primary_key=True),
@@ -198,6 +201,12 @@ staged_actor = Table(
     Column("warnings", JSON),  # warning codes (None: none)
     Column("checked", Boolean, nullable=False, default=True),
     Column("crm_id", Integer),  # set by apply
+    # PostgreSQL: room on each page for the new versions of its rows. The preview
+    # and the apply update every staged row (status, match, CRM id; no indexed
+    # column), and a new version that fits on the row's page is a "HOT" update
+    # that writes no index entries. Measured: the three UPDATEs of a 100,000-row
+    # import took 4.3 s at the default (100) and 1.4 s at 40 (docs/performance.md).
+    postgresql_with={"fillfactor": STAGED_FILLFACTOR},
 )
 # Not on the status: the preview rewrites it for every row.
 Index("ix_staged_actor_import", staged_actor.c.import_id)

@@ -9,6 +9,7 @@ from itertools import product
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
     String,
@@ -151,7 +152,7 @@ WORK_CACHE_KIB = 128 * 1024
 
 
 @contextmanager
-def bulk_work(conn: Connection, *analyze: Table) -> Iterator[None]:
+def bulk_work(conn: Connection, *analyze: Column[Any]) -> Iterator[None]:
     """Settings for the set statements of a preview or an apply, in the caller's
     transaction.
 
@@ -160,13 +161,20 @@ def bulk_work(conn: Connection, *analyze: Table) -> Iterator[None]:
     result also when rows are streamed through a server-side cursor (the
     default, ``cursor_tuple_fraction`` 0.1, picks nested loops that re-run an
     aggregate per row), more memory for sorts and hashes, and fresh statistics
-    of the ``analyze`` tables (the staging table was just filled).
+    of the ``analyze`` columns (the staging table was just filled). Only the
+    columns the statements filter and join on: statistics of all 60 columns of
+    the staging table took 0.7 s of a 100,000-row preview, of 23 columns 0.2 s
+    (the table's row count is refreshed either way).
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        for table in analyze:
-            conn.exec_driver_sql(f"ANALYZE {table.name}")
+        quote = conn.dialect.identifier_preparer.quote
+        tables: dict[str, list[str]] = {}
+        for column in analyze:
+            tables.setdefault(column.table.name, []).append(quote(column.name))
+        for table, columns in tables.items():
+            conn.exec_driver_sql(f"ANALYZE {quote(table)} ({', '.join(columns)})")
         yield
         return
     if conn.dialect.name != "sqlite":
