@@ -10,7 +10,10 @@ its peak RSS is its own; see the ``contestant_*.py`` modules):
   ``csv.reader`` + one ``executemany`` upsert; PostgreSQL: ``COPY`` + one upsert);
 - ``peer``: django-import-export in its own venv (``bench/.venv-peer``), default
   mode and its fastest documented configuration; the faster one counts;
-- ``erpsync``: stage -> preview -> apply through :class:`ImportEngine`.
+- ``erpsync``: stage -> preview -> apply through :class:`ImportEngine`;
+- ``same-writes floor`` (SQLite): raw SQL doing the writes erpsync's import does
+  (company and keys, communications, links, selections, before-images, backup),
+  to compare the engine with like for like (not a target of the issue).
 
 Scenario: ``--rows`` companies (half already in the CRM, linked by ERP key; half
 new), and ``--big-rows`` for the floor and erpsync only (the peer is not run at
@@ -146,6 +149,10 @@ def _child(python: Path, script: str, *args: str, timeout: float) -> dict[str, A
     return json.loads(lines[-1]) if args[0] == "run" and lines else {}
 
 
+#: Contestants that start from another one's prepared database.
+SEED_OF = {"contestant_samewrites.py": "contestant_erpsync.py"}
+
+
 class Databases:
     """A prepared database per contestant and size, copied fresh for each run."""
 
@@ -156,7 +163,7 @@ class Databases:
     def fresh(self, contestant: Contestant, csv_path: Path, rows: int,
               timeout: float) -> tuple[str, Any]:
         """(URL of a fresh copy of the prepared database, cleanup function)."""
-        key = (contestant.script, contestant.dialect, rows)
+        key = (SEED_OF.get(contestant.script, contestant.script), contestant.dialect, rows)
         if key not in self.prepared:
             self.prepared[key] = self._prepare(contestant, csv_path, rows, timeout)
         seed = self.prepared[key]
@@ -228,7 +235,7 @@ def run_scenario(contestants: list[Contestant], rows: int, runs: int, dbs: Datab
                 print(f"  {contestant.label}: {outcome.error}", flush=True)
                 continue
             outcome.results.append(result)
-            print(f"  run {run}: {contestant.label:<24} {result['seconds']:8.2f} s "
+            print(f"  run {run}: {contestant.label:<28} {result['seconds']:8.2f} s "
                   f"(cpu {result['cpu_seconds']:.2f} s) {rows / result['seconds']:>9,.0f} rows/s"
                   f"  peak RSS {result['peak_rss_mb']:.0f} MB"
                   + (f"  phases {result['phases']}" if "phases" in result else ""), flush=True)
@@ -273,6 +280,11 @@ def report(scenarios: list[list[Outcome]], command: str) -> list[str]:
                 lines.append(f"- erpsync/floor [{dialect}]: {ratio:.2f}{cpu}")
                 checks.append(_check(f"erpsync >= 1/3 of the floor [{dialect}, {rows:,}]",
                                      ratio >= TARGET_FLOOR_RATIO, f"{ratio:.2f}"))
+            same = _find(outcomes, "same-writes floor", dialect)
+            if ours and same:
+                lines.append(f"- erpsync/same-writes floor [{dialect}]: "
+                             f"{ours.rows_per_s / same.rows_per_s:.2f} "
+                             f"(CPU: {ours.cpu_rows_per_s / same.cpu_rows_per_s:.2f})")
             peer = _find(outcomes, "peer", dialect)
             if ours and peer:
                 ratio, cpu_ratio = (ours.rows_per_s / peer.rows_per_s,
@@ -344,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         main_contestants = [Contestant(name, f"contestant_{script}.py", ours, dialect)
                             for dialect in dialects
                             for name, script in (("floor", "floor"), ("erpsync", "erpsync"))]
+        main_contestants.append(Contestant("same-writes floor", "contestant_samewrites.py",
+                                           ours, "sqlite"))
         if not args.no_peer:
             peer_python = ensure_peer_venv()
             main_contestants += [
