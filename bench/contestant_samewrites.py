@@ -21,6 +21,10 @@ after the backup:
    communications replaced, the links inserted or touched;
 5. the two selections (new, updated) and their members.
 
+``--leave-out PART`` (repeatable) skips a part of the result (the backup, the
+before-images, the communications, the ERP links, the selections), to measure
+what each costs: ``run`` then no longer produces erpsync's result.
+
 SQLite only (the PostgreSQL floor has no counterpart here).
 """
 
@@ -46,6 +50,8 @@ KEYS = ("name_key", "dept_key", "vat_key", "category_key", "business_key")
 INCOMING = ("erp_key", *COMPANY_COLUMNS.values(), "category", "business", "last_modified",
             *KEYS, *(f"{kind}{part}" for _key, kind in COMMS for part in ("", "_key")))
 CONNECTION_ID, ACTOR_TYPE = 1, "customer"
+#: The parts ``--leave-out`` can skip.
+PARTS = ("backup", "before-images", "communications", "links", "selections")
 
 
 def prepare(url: str, csv_path: Path) -> None:
@@ -88,10 +94,12 @@ def _company_values() -> dict[str, str]:
     return values
 
 
-def run_sqlite(conn: sqlite3.Connection, csv_path: Path, backup_dir: Path) -> dict[str, int]:
+def run_sqlite(conn: sqlite3.Connection, csv_path: Path, backup_dir: Path,
+               leave_out: frozenset[str] = frozenset()) -> dict[str, int]:
     now = datetime.now(UTC).isoformat(" ")
-    with sqlite3.connect(backup_dir / "before-import.sqlite") as copy:
-        conn.backup(copy)
+    if "backup" not in leave_out:
+        with sqlite3.connect(backup_dir / "before-import.sqlite") as copy:
+            conn.backup(copy)
     cur = conn.cursor()
     cur.execute("BEGIN IMMEDIATE")
     cur.execute("INSERT INTO import_run (source, state, created_at) VALUES ('erp', 'done', ?)",
@@ -112,15 +120,16 @@ def run_sqlite(conn: sqlite3.Connection, csv_path: Path, backup_dir: Path) -> di
     # (The statements below that join the CRM's tables to it by id.)
     cur.execute("CREATE INDEX incoming_crm_id ON incoming (crm_id)")
     # Before-images of the companies about to be updated.
-    columns = [r[1] for r in cur.execute("PRAGMA table_info(company)") if r[1] != "id"]
-    image = ", ".join(f"'{c}', c.{c}" for c in columns)
-    cur.execute(
-        "INSERT INTO before_image (import_id, crm_type, crm_id, data) "
-        f"SELECT ?, 'company', c.id, json_object({image}, 'communications', "
-        "(SELECT json_group_array(json_object('kind', m.kind, 'value', m.value, "
-        "'value_key', m.value_key, 'rank', m.rank)) FROM communication m "
-        "WHERE m.owner_type = 'company' AND m.owner_id = c.id)) "
-        "FROM incoming i JOIN company c ON c.id = i.crm_id WHERE i.is_new = 0", (import_id,))
+    if "before-images" not in leave_out:
+        columns = [r[1] for r in cur.execute("PRAGMA table_info(company)") if r[1] != "id"]
+        image = ", ".join(f"'{c}', c.{c}" for c in columns)
+        cur.execute(
+            "INSERT INTO before_image (import_id, crm_type, crm_id, data) "
+            f"SELECT ?, 'company', c.id, json_object({image}, 'communications', "
+            "(SELECT json_group_array(json_object('kind', m.kind, 'value', m.value, "
+            "'value_key', m.value_key, 'rank', m.rank)) FROM communication m "
+            "WHERE m.owner_type = 'company' AND m.owner_id = c.id)) "
+            "FROM incoming i JOIN company c ON c.id = i.crm_id WHERE i.is_new = 0", (import_id,))
     # Missing list items, then the companies.
     for list_name in ("category", "business"):
         cur.execute(f"INSERT INTO list_item (list_name, name, name_key, is_default) "
@@ -143,7 +152,7 @@ def run_sqlite(conn: sqlite3.Connection, csv_path: Path, backup_dir: Path) -> di
                 "FROM incoming i WHERE company.id = i.crm_id AND i.is_new = 0 AND ("
                 + " OR ".join(f"company.{c} IS NOT {v}" for c, v in indexed.items()) + ")")
     # Communications: Replace for the updated companies, all of them for the new.
-    for _key, kind in COMMS:
+    for _key, kind in () if "communications" in leave_out else COMMS:
         cur.execute(f"DELETE FROM communication WHERE id IN (SELECT m.id FROM incoming i "
                     f"JOIN communication m ON m.owner_type = 'company' AND m.owner_id = i.crm_id "
                     f"WHERE i.is_new = 0 AND m.kind = ? AND i.{kind}_key IS NOT NULL "
@@ -155,30 +164,33 @@ def run_sqlite(conn: sqlite3.Connection, csv_path: Path, backup_dir: Path) -> di
                     f"AND m.owner_id = i.crm_id AND m.kind = ? AND m.value_key = i.{kind}_key))",
                     (kind, kind))
     # ERP links: new ones, and the existing ones touched by this import.
-    cur.execute("INSERT INTO erp_link (crm_type, crm_id, connection_id, actor_type, erp_key, "
-                "last_modified, import_id) SELECT 'company', crm_id, ?, ?, erp_key, "
-                "last_modified, ? FROM incoming WHERE is_new = 1",
-                (CONNECTION_ID, ACTOR_TYPE, import_id))
-    cur.execute("UPDATE erp_link SET last_modified = i.last_modified, import_id = ? "
-                "FROM incoming i WHERE i.is_new = 0 AND erp_link.connection_id = ? "
-                "AND erp_link.actor_type = ? AND erp_link.erp_key = i.erp_key",
-                (import_id, CONNECTION_ID, ACTOR_TYPE))
+    if "links" not in leave_out:
+        cur.execute("INSERT INTO erp_link (crm_type, crm_id, connection_id, actor_type, erp_key, "
+                    "last_modified, import_id) SELECT 'company', crm_id, ?, ?, erp_key, "
+                    "last_modified, ? FROM incoming WHERE is_new = 1",
+                    (CONNECTION_ID, ACTOR_TYPE, import_id))
+        cur.execute("UPDATE erp_link SET last_modified = i.last_modified, import_id = ? "
+                    "FROM incoming i WHERE i.is_new = 0 AND erp_link.connection_id = ? "
+                    "AND erp_link.actor_type = ? AND erp_link.erp_key = i.erp_key",
+                    (import_id, CONNECTION_ID, ACTOR_TYPE))
     # The two result selections.
-    selections = {}
-    for is_new, name in ((1, "New"), (0, "Updated")):
-        cur.execute("INSERT INTO selection (name, kind, import_id, created_at) "
-                    "VALUES (?, 'import', ?, ?)", (name, import_id, now))
-        selections[is_new] = cur.lastrowid
-    cur.execute("INSERT INTO selection_member (selection_id, crm_type, crm_id) "
-                "SELECT CASE is_new WHEN 1 THEN ? ELSE ? END, 'company', crm_id FROM incoming",
-                (selections[1], selections[0]))
+    if "selections" not in leave_out:
+        selections = {}
+        for is_new, name in ((1, "New"), (0, "Updated")):
+            cur.execute("INSERT INTO selection (name, kind, import_id, created_at) "
+                        "VALUES (?, 'import', ?, ?)", (name, import_id, now))
+            selections[is_new] = cur.lastrowid
+        cur.execute("INSERT INTO selection_member (selection_id, crm_type, crm_id) "
+                    "SELECT CASE is_new WHEN 1 THEN ? ELSE ? END, 'company', crm_id FROM incoming",
+                    (selections[1], selections[0]))
     counts = dict(cur.execute("SELECT is_new, count(*) FROM incoming GROUP BY is_new").fetchall())
     cur.execute("DROP TABLE incoming")
     conn.commit()
     return {"new": counts.get(1, 0), "updated": counts.get(0, 0)}
 
 
-def run(url: str, csv_path: Path, rows: int) -> dict[str, Any]:
+def run(url: str, csv_path: Path, rows: int,
+        leave_out: frozenset[str] = frozenset()) -> dict[str, Any]:
     if not url.startswith("sqlite:///"):
         raise SystemExit("the same-writes floor is SQLite only")
     # The connection settings erpsync's engine uses (erpsync.db).
@@ -188,7 +200,7 @@ def run(url: str, csv_path: Path, rows: int) -> dict[str, Any]:
     backup_dir = Path(tempfile.mkdtemp(prefix="erpsync-bench-samewrites-"))
     try:
         with timed() as clock:
-            counts = run_sqlite(conn, csv_path, backup_dir)
+            counts = run_sqlite(conn, csv_path, backup_dir, leave_out)
         total = conn.execute("SELECT count(*) FROM company").fetchone()[0]
     finally:
         conn.close()
@@ -206,11 +218,13 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="sqlite:///path")
     parser.add_argument("--csv", required=True, type=Path)
     parser.add_argument("--rows", required=True, type=int)
+    parser.add_argument("--leave-out", action="append", choices=PARTS, default=[],
+                        metavar="PART", help=f"skip a part of the result: {', '.join(PARTS)}")
     args = parser.parse_args()
     if args.mode == "prepare":
         prepare(args.db, args.csv)
     else:
-        emit(run(args.db, args.csv, args.rows))
+        emit(run(args.db, args.csv, args.rows, frozenset(args.leave_out)))
 
 
 if __name__ == "__main__":
