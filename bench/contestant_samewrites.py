@@ -12,8 +12,9 @@ Same database as erpsync (``contestant_erpsync.py prepare``): the CRM holds
 every even row of the file, linked to its ERP key. ``run``, one transaction
 after the backup:
 
-1. ``csv.reader`` -> one ``executemany`` into a temporary table, with the same
-   normalised keys erpsync computes (:mod:`erpsync.engine.normalize`);
+1. ``csv.reader`` -> one ``executemany`` (PostgreSQL: ``COPY``) into a
+   temporary table, with the same normalised keys erpsync computes
+   (:mod:`erpsync.engine.normalize`);
 2. the match on the ERP link, the new ids (highest id + row number);
 3. before-images of the matched companies (JSON of the row and its
    communications), as erpsync stores them;
@@ -25,7 +26,8 @@ after the backup:
 before-images, the communications, the ERP links, the selections), to measure
 what each costs: ``run`` then no longer produces erpsync's result.
 
-SQLite only (the PostgreSQL floor has no counterpart here).
+On PostgreSQL the rows are loaded with ``COPY`` and there is no backup (as
+for erpsync, whose safety net there is the before-images).
 """
 
 from __future__ import annotations
@@ -94,116 +96,166 @@ def _company_values() -> dict[str, str]:
     return values
 
 
-def run_sqlite(conn: sqlite3.Connection, csv_path: Path, backup_dir: Path,
+class _Database:
+    """The few things SQLite and PostgreSQL spell differently (SQL is written
+    with ``?`` parameters and SQLite's spelling, adjusted here)."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite:///")
+        if self.sqlite:
+            # The connection settings erpsync's engine uses (erpsync.db).
+            self.conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"),
+                                             isolation_level=None)
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")
+        else:
+            import psycopg
+            from contestant_floor import _pg_dsn
+
+            self.conn = psycopg.connect(_pg_dsn(url), autocommit=True)
+        self.cur = self.conn.cursor()
+        self.is_not = "IS NOT" if self.sqlite else "IS DISTINCT FROM"
+        self.json_object = "json_object" if self.sqlite else "json_build_object"
+        self.json_array = ("json_group_array({})" if self.sqlite
+                           else "coalesce(json_agg({}), '[]'::json)")
+        self.false = "0" if self.sqlite else "false"
+        self.timestamp = "{}" if self.sqlite else "CAST({} AS timestamptz)"
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.cur.execute(sql if self.sqlite else sql.replace("?", "%s"), params)
+
+    def insert_id(self, sql: str, params: tuple[Any, ...]) -> int:
+        if self.sqlite:
+            return self.cur.execute(sql, params).lastrowid
+        return self.execute(f"{sql} RETURNING id", params).fetchone()[0]
+
+    def load(self, table: str, columns: tuple[str, ...], rows: Any) -> None:
+        """Rows into a (temporary) table: ``executemany`` or ``COPY``."""
+        if self.sqlite:
+            self.cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join('?' * len(columns))})", rows)
+            return
+        with self.cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_import(db: _Database, csv_path: Path, backup_dir: Path,
                leave_out: frozenset[str] = frozenset()) -> dict[str, int]:
-    now = datetime.now(UTC).isoformat(" ")
-    if "backup" not in leave_out:
+    now = datetime.now(UTC)
+    stamp: Any = now.isoformat(" ") if db.sqlite else now
+    if db.sqlite and "backup" not in leave_out:  # PostgreSQL: before-images only (as erpsync)
         with sqlite3.connect(backup_dir / "before-import.sqlite") as copy:
-            conn.backup(copy)
-    cur = conn.cursor()
-    cur.execute("BEGIN IMMEDIATE")
-    cur.execute("INSERT INTO import_run (source, state, created_at) VALUES ('erp', 'done', ?)",
-                (now,))
-    import_id = cur.lastrowid
-    cur.execute(f"CREATE TEMPORARY TABLE incoming ({', '.join(INCOMING)}, crm_id INTEGER, "
-                "is_new INTEGER)")
-    cur.executemany(f"INSERT INTO incoming ({', '.join(INCOMING)}) "
-                    f"VALUES ({', '.join('?' * len(INCOMING))})", _incoming_rows(csv_path))
+            db.conn.backup(copy)
+    db.execute("BEGIN" + (" IMMEDIATE" if db.sqlite else ""))
+    import_id = db.insert_id("INSERT INTO import_run (source, state, created_at) "
+                             "VALUES ('erp', 'done', ?)", (stamp,))
+    db.execute(f"CREATE TEMPORARY TABLE incoming (seq INTEGER, "
+               f"{', '.join(f'{c} TEXT' for c in INCOMING)}, crm_id INTEGER, is_new INTEGER)")
+    db.load("incoming", ("seq", *INCOMING),
+            ((seq, *row) for seq, row in enumerate(_incoming_rows(csv_path))))
+    db.execute("CREATE INDEX incoming_erp_key ON incoming (erp_key)")
     # The match on the ERP link; new companies get the next ids in file order.
-    cur.execute("UPDATE incoming SET is_new = 0, crm_id = (SELECT crm_id FROM erp_link "
-                "WHERE connection_id = ? AND actor_type = ? AND erp_key = incoming.erp_key)",
-                (CONNECTION_ID, ACTOR_TYPE))
-    cur.execute("UPDATE incoming SET is_new = 1, crm_id = n.base + n.rn FROM ("
-                "SELECT rowid AS r, row_number() OVER (ORDER BY rowid) AS rn, "
-                "(SELECT coalesce(max(id), 0) FROM company) AS base "
-                "FROM incoming WHERE crm_id IS NULL) AS n WHERE incoming.rowid = n.r")
-    # (The statements below that join the CRM's tables to it by id.)
-    cur.execute("CREATE INDEX incoming_crm_id ON incoming (crm_id)")
+    db.execute("UPDATE incoming SET is_new = 0, crm_id = (SELECT crm_id FROM erp_link "
+               "WHERE connection_id = ? AND actor_type = ? AND erp_key = incoming.erp_key)",
+               (CONNECTION_ID, ACTOR_TYPE))
+    db.execute("UPDATE incoming SET is_new = 1, crm_id = n.base + n.rn FROM ("
+               "SELECT seq AS s, row_number() OVER (ORDER BY seq) AS rn, "
+               "(SELECT coalesce(max(id), 0) FROM company) AS base "
+               "FROM incoming WHERE crm_id IS NULL) AS n WHERE incoming.seq = n.s")
+    # (The statements below join the CRM's tables to it by id.)
+    db.execute("CREATE INDEX incoming_crm_id ON incoming (crm_id)")
+    if not db.sqlite:  # the planner knows nothing of a temporary table
+        db.execute("ANALYZE incoming (seq, erp_key, crm_id, is_new)")
     # Before-images of the companies about to be updated.
     if "before-images" not in leave_out:
-        columns = [r[1] for r in cur.execute("PRAGMA table_info(company)") if r[1] != "id"]
+        columns = (*COMPANY_COLUMNS.values(), "postal_ad3", "category_id", "business_id",
+                   "name_key", "dept_key", "vat_key", "created_at", "updated_at")
         image = ", ".join(f"'{c}', c.{c}" for c in columns)
-        cur.execute(
+        comm = db.json_array.format(f"{db.json_object}('kind', m.kind, 'value', m.value, "
+                                    "'value_key', m.value_key, 'rank', m.rank)")
+        db.execute(
             "INSERT INTO before_image (import_id, crm_type, crm_id, data) "
-            f"SELECT ?, 'company', c.id, json_object({image}, 'communications', "
-            "(SELECT json_group_array(json_object('kind', m.kind, 'value', m.value, "
-            "'value_key', m.value_key, 'rank', m.rank)) FROM communication m "
+            f"SELECT ?, 'company', c.id, {db.json_object}({image}, 'communications', "
+            f"(SELECT {comm} FROM communication m "
             "WHERE m.owner_type = 'company' AND m.owner_id = c.id)) "
             "FROM incoming i JOIN company c ON c.id = i.crm_id WHERE i.is_new = 0", (import_id,))
     # Missing list items, then the companies.
     for list_name in ("category", "business"):
-        cur.execute(f"INSERT INTO list_item (list_name, name, name_key, is_default) "
-                    f"SELECT ?, min({list_name}), {list_name}_key, 0 FROM incoming i "
-                    f"WHERE {list_name}_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-                    f"list_item l WHERE l.list_name = ? AND l.name_key = i.{list_name}_key) "
-                    f"GROUP BY {list_name}_key", (list_name, list_name))
+        db.execute(f"INSERT INTO list_item (list_name, name, name_key, is_default) "
+                   f"SELECT ?, min({list_name}), {list_name}_key, {db.false} FROM incoming i "
+                   f"WHERE {list_name}_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                   f"list_item l WHERE l.list_name = ? AND l.name_key = i.{list_name}_key) "
+                   f"GROUP BY {list_name}_key", (list_name, list_name))
     values = _company_values()
-    cur.execute(f"INSERT INTO company (id, {', '.join(values)}, created_at, updated_at) "
-                f"SELECT i.crm_id, {', '.join(values.values())}, ?, ? FROM incoming i "
-                "WHERE i.is_new = 1 ORDER BY i.crm_id", (now, now))
+    db.execute(f"INSERT INTO company (id, {', '.join(values)}, created_at, updated_at) "
+               f"SELECT i.crm_id, {', '.join(values.values())}, ?, ? FROM incoming i "
+               "WHERE i.is_new = 1 ORDER BY i.crm_id", (stamp, stamp))
+    if not db.sqlite:
+        db.execute("SELECT setval(pg_get_serial_sequence('company', 'id'), "
+                   "(SELECT max(id) FROM company))")
     # SQLite rewrites the index entries of every column an UPDATE sets: the
     # indexed columns only where they change.
     indexed = {c: values.pop(c) for c in ("name", "name_key", "vatno", "vat_key", "code",
                                           "number")}
-    cur.execute(f"UPDATE company SET {', '.join(f'{c} = {v}' for c, v in values.items())}, "
-                "updated_at = ? FROM incoming i WHERE company.id = i.crm_id AND i.is_new = 0",
-                (now,))
-    cur.execute(f"UPDATE company SET {', '.join(f'{c} = {v}' for c, v in indexed.items())} "
-                "FROM incoming i WHERE company.id = i.crm_id AND i.is_new = 0 AND ("
-                + " OR ".join(f"company.{c} IS NOT {v}" for c, v in indexed.items()) + ")")
+    db.execute(f"UPDATE company SET {', '.join(f'{c} = {v}' for c, v in values.items())}, "
+               "updated_at = ? FROM incoming i WHERE company.id = i.crm_id AND i.is_new = 0",
+               (stamp,))
+    db.execute(f"UPDATE company SET {', '.join(f'{c} = {v}' for c, v in indexed.items())} "
+               "FROM incoming i WHERE company.id = i.crm_id AND i.is_new = 0 AND ("
+               + " OR ".join(f"company.{c} {db.is_not} {v}" for c, v in indexed.items()) + ")")
     # Communications: Replace for the updated companies, all of them for the new.
     for _key, kind in () if "communications" in leave_out else COMMS:
-        cur.execute(f"DELETE FROM communication WHERE id IN (SELECT m.id FROM incoming i "
-                    f"JOIN communication m ON m.owner_type = 'company' AND m.owner_id = i.crm_id "
-                    f"WHERE i.is_new = 0 AND m.kind = ? AND i.{kind}_key IS NOT NULL "
-                    f"AND m.value_key <> i.{kind}_key)", (kind,))
-        cur.execute(f"INSERT INTO communication (owner_type, owner_id, kind, value, value_key, "
-                    f"rank) SELECT 'company', i.crm_id, ?, i.{kind}, i.{kind}_key, 1 "
-                    f"FROM incoming i WHERE i.{kind}_key IS NOT NULL AND (i.is_new = 1 OR NOT "
-                    f"EXISTS (SELECT 1 FROM communication m WHERE m.owner_type = 'company' "
-                    f"AND m.owner_id = i.crm_id AND m.kind = ? AND m.value_key = i.{kind}_key))",
-                    (kind, kind))
+        db.execute(f"DELETE FROM communication WHERE id IN (SELECT m.id FROM incoming i "
+                   f"JOIN communication m ON m.owner_type = 'company' AND m.owner_id = i.crm_id "
+                   f"WHERE i.is_new = 0 AND m.kind = ? AND i.{kind}_key IS NOT NULL "
+                   f"AND m.value_key <> i.{kind}_key)", (kind,))
+        db.execute(f"INSERT INTO communication (owner_type, owner_id, kind, value, value_key, "
+                   f"rank) SELECT 'company', i.crm_id, ?, i.{kind}, i.{kind}_key, 1 "
+                   f"FROM incoming i WHERE i.{kind}_key IS NOT NULL AND (i.is_new = 1 OR NOT "
+                   f"EXISTS (SELECT 1 FROM communication m WHERE m.owner_type = 'company' "
+                   f"AND m.owner_id = i.crm_id AND m.kind = ? AND m.value_key = i.{kind}_key))",
+                   (kind, kind))
     # ERP links: new ones, and the existing ones touched by this import.
     if "links" not in leave_out:
-        cur.execute("INSERT INTO erp_link (crm_type, crm_id, connection_id, actor_type, erp_key, "
-                    "last_modified, import_id) SELECT 'company', crm_id, ?, ?, erp_key, "
-                    "last_modified, ? FROM incoming WHERE is_new = 1",
-                    (CONNECTION_ID, ACTOR_TYPE, import_id))
-        cur.execute("UPDATE erp_link SET last_modified = i.last_modified, import_id = ? "
-                    "FROM incoming i WHERE i.is_new = 0 AND erp_link.connection_id = ? "
-                    "AND erp_link.actor_type = ? AND erp_link.erp_key = i.erp_key",
-                    (import_id, CONNECTION_ID, ACTOR_TYPE))
+        modified = db.timestamp.format("last_modified")
+        db.execute("INSERT INTO erp_link (crm_type, crm_id, connection_id, actor_type, erp_key, "
+                   f"last_modified, import_id) SELECT 'company', crm_id, ?, ?, erp_key, "
+                   f"{modified}, ? FROM incoming WHERE is_new = 1",
+                   (CONNECTION_ID, ACTOR_TYPE, import_id))
+        db.execute(f"UPDATE erp_link SET last_modified = {db.timestamp.format('i.last_modified')}"
+                   ", import_id = ? FROM incoming i WHERE i.is_new = 0 "
+                   "AND erp_link.connection_id = ? AND erp_link.actor_type = ? "
+                   "AND erp_link.erp_key = i.erp_key", (import_id, CONNECTION_ID, ACTOR_TYPE))
     # The two result selections.
     if "selections" not in leave_out:
-        selections = {}
-        for is_new, name in ((1, "New"), (0, "Updated")):
-            cur.execute("INSERT INTO selection (name, kind, import_id, created_at) "
-                        "VALUES (?, 'import', ?, ?)", (name, import_id, now))
-            selections[is_new] = cur.lastrowid
-        cur.execute("INSERT INTO selection_member (selection_id, crm_type, crm_id) "
-                    "SELECT CASE is_new WHEN 1 THEN ? ELSE ? END, 'company', crm_id FROM incoming",
-                    (selections[1], selections[0]))
-    counts = dict(cur.execute("SELECT is_new, count(*) FROM incoming GROUP BY is_new").fetchall())
-    cur.execute("DROP TABLE incoming")
-    conn.commit()
+        selections = {is_new: db.insert_id(
+            "INSERT INTO selection (name, kind, import_id, created_at) "
+            "VALUES (?, 'import', ?, ?)", (name, import_id, stamp))
+            for is_new, name in ((1, "New"), (0, "Updated"))}
+        db.execute("INSERT INTO selection_member (selection_id, crm_type, crm_id) "
+                   "SELECT CASE is_new WHEN 1 THEN ? ELSE ? END, 'company', crm_id "
+                   "FROM incoming", (selections[1], selections[0]))
+    counts = dict(db.execute("SELECT is_new, count(*) FROM incoming GROUP BY is_new")
+                  .fetchall())
+    db.execute("DROP TABLE incoming")
+    db.execute("COMMIT")
     return {"new": counts.get(1, 0), "updated": counts.get(0, 0)}
 
 
 def run(url: str, csv_path: Path, rows: int,
         leave_out: frozenset[str] = frozenset()) -> dict[str, Any]:
-    if not url.startswith("sqlite:///"):
-        raise SystemExit("the same-writes floor is SQLite only")
-    # The connection settings erpsync's engine uses (erpsync.db).
-    conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
-        conn.execute(f"PRAGMA {pragma}")
+    db = _Database(url)
     backup_dir = Path(tempfile.mkdtemp(prefix="erpsync-bench-samewrites-"))
     try:
         with timed() as clock:
-            counts = run_sqlite(conn, csv_path, backup_dir, leave_out)
-        total = conn.execute("SELECT count(*) FROM company").fetchone()[0]
+            counts = run_import(db, csv_path, backup_dir, leave_out)
+        total = db.execute("SELECT count(*) FROM company").fetchone()[0]
     finally:
-        conn.close()
+        db.close()
         for path in backup_dir.iterdir():
             path.unlink()
         backup_dir.rmdir()
@@ -215,7 +267,7 @@ def run(url: str, csv_path: Path, rows: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("mode", choices=("prepare", "run"))
-    parser.add_argument("--db", required=True, help="sqlite:///path")
+    parser.add_argument("--db", required=True, help="sqlite:///path or postgresql+psycopg URL")
     parser.add_argument("--csv", required=True, type=Path)
     parser.add_argument("--rows", required=True, type=int)
     parser.add_argument("--leave-out", action="append", choices=PARTS, default=[],

@@ -29,7 +29,8 @@ def test_bench_runs_every_contestant_on_both_databases(tmp_path, pg_server):
     [outcomes] = json.loads(results.read_text())
     by_label = {o["contestant"]: o for o in outcomes}
     assert set(by_label) == {"floor [sqlite]", "erpsync [sqlite]", "floor [postgresql]",
-                             "erpsync [postgresql]", "same-writes floor [sqlite]"}
+                             "erpsync [postgresql]", "same-writes floor [sqlite]",
+                             "same-writes floor [postgresql]"}
     for label, outcome in by_label.items():
         assert outcome["error"] is None, (label, outcome["error"])
         [result] = outcome["results"]
@@ -37,4 +38,4 @@ def test_bench_runs_every_contestant_on_both_databases(tmp_path, pg_server):
         if not label.startswith("floor"):
             assert (result["new"], result["updated"]) == (ROWS // 2, ROWS // 2), label
     assert "- erpsync/same-writes floor [sqlite]: " in proc.stdout
-    assert "- erpsync/floor [postgresql]: " in proc.stdout
+    assert "- erpsync/same-writes floor [postgresql]: " in proc.stdout
