@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -98,3 +99,14 @@ def emit(outcome: dict[str, Any]) -> None:
     """Print the outcome with the process's peak RSS as the last line of stdout."""
     print(json.dumps({**outcome, "peak_rss_mb": round(peak_rss_mb(), 1)}))
     sys.stdout.flush()
+
+
+def contestant_parser(doc: str | None, db_help: str, mode: str = "mode") -> argparse.ArgumentParser:
+    """The arguments every contestant script takes: ``prepare``/``run``, the
+    database, the CSV file and its number of rows (bench/run.py passes them)."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument(mode, choices=("prepare", "run"))
+    parser.add_argument("--db", required=True, help=db_help)
+    parser.add_argument("--csv", required=True, type=Path)
+    parser.add_argument("--rows", required=True, type=int)
+    return parser

@@ -17,7 +17,6 @@ action Replace, phone and URLs + email Replace, list values Add new item.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import shutil
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import generate
-from benchlib import emit, timed
+from benchlib import contestant_parser, emit, timed
 
 CONNECTION_ID = 1
 
@@ -162,11 +161,7 @@ def run(url: str, csv_path: Path, rows: int, reader: str = "csv") -> dict[str, A
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("prepare", "run"))
-    parser.add_argument("--db", required=True, help="SQLAlchemy URL of the database")
-    parser.add_argument("--csv", required=True, type=Path)
-    parser.add_argument("--rows", required=True, type=int)
+    parser = contestant_parser(__doc__, "SQLAlchemy URL of the database")
     parser.add_argument("--reader", choices=("csv", "workbook"), default="csv",
                         help="csv: a streaming csv.reader (default); workbook: the "
                              "Workbook connector's search")

@@ -11,14 +11,13 @@ name) holding the CRM's version of every even row.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import generate
-from benchlib import emit, timed
+from benchlib import contestant_parser, emit, timed
 
 COLUMNS = [c.lower() for c in generate.COLUMNS]
 TABLE_SQL = ("CREATE TABLE company (id {serial} PRIMARY KEY, "
@@ -105,11 +104,7 @@ def run(url: str, csv_path: Path, rows: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("prepare", "run"))
-    parser.add_argument("--db", required=True, help="sqlite:///path or postgresql+psycopg URL")
-    parser.add_argument("--csv", required=True, type=Path)
-    parser.add_argument("--rows", required=True, type=int)
+    parser = contestant_parser(__doc__, "sqlite:///path or postgresql+psycopg URL")
     args = parser.parse_args()
     if args.mode == "prepare":
         prepare(args.db, args.csv)

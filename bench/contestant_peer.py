@@ -9,7 +9,6 @@ or :class:`crm.resources.FastCompanyResource` (``--mode fast``).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "peer"))
 
 import generate  # noqa: E402 - the data generator (standard library only at run time)
-from benchlib import emit, timed  # noqa: E402
+from benchlib import contestant_parser, emit, timed  # noqa: E402
 
 
 def _setup(db_path: str) -> None:
@@ -63,11 +62,7 @@ def run(csv_path: Path, rows: int, mode: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("action", choices=("prepare", "run"))
-    parser.add_argument("--db", required=True, help="sqlite:///path of the peer's database")
-    parser.add_argument("--csv", required=True, type=Path)
-    parser.add_argument("--rows", required=True, type=int)
+    parser = contestant_parser(__doc__, "sqlite:///path of the peer's database", "action")
     parser.add_argument("--mode", choices=("default", "fast"), default="fast")
     args = parser.parse_args()
     _setup(args.db.removeprefix("sqlite:///"))

@@ -163,7 +163,7 @@ def bulk_work(conn: Connection, *analyze: Column[Any]) -> Iterator[None]:
     aggregate per row), more memory for sorts and hashes, and fresh statistics
     of the ``analyze`` columns (the staging table was just filled). Only the
     columns the statements filter and join on: statistics of all 60 columns of
-    the staging table took 0.7 s of a 100,000-row preview, of 23 columns 0.2 s
+    the staging table took 0.7 s of a 100,000-row preview, of about 25 columns 0.2 s
     (the table's row count is refreshed either way).
     """
     if conn.dialect.name == "postgresql":
