@@ -199,9 +199,14 @@ def _url(host: str, port: int) -> str:
 def _run_server(state: CliState, host: str, port: int) -> None:
     import uvicorn
 
+    from .engine.backup import BackupOptions
     from .host.app import create_app
     from .logging_setup import uvicorn_log_config
 
+    try:  # a bad backup option stops the start, not the first import
+        BackupOptions.from_environment()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
     app = create_app(db_url=state.resolved_db_url(), data_dir=state.resolved_data_dir())
     # Behind a TLS proxy: trust its X-Forwarded-Proto/-For (Secure cookies, client
     # addresses of the login throttle) only from the addresses named here.

@@ -24,6 +24,7 @@ import click
 
 from .cli_common import BadInput, CliState, Failure, LazyHelpCommand, Progress, option, pass_state
 from .cli_connections import connection_or_fail
+from .cli_imports import import_engine
 from .connectors.base import (
     ActorType,
     Connector,
@@ -164,7 +165,7 @@ def import_command(state: CliState, connection_name: str | None, file_path: Path
     if changed_since_last and (file_path is not None or criteria):
         raise BadInput(gettext("--changed-since-last cannot be used with --where or --file."))
     db = state.engine()
-    engine = ImportEngine(db, state.resolved_data_dir() / "backups")
+    engine = import_engine(state)
     with Progress(quiet=quiet) as progress:
         if file_path is not None:
             from .cli_file_import import SOURCE_KEY, plan_file_import, stage_file_plan

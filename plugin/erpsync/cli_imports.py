@@ -41,8 +41,13 @@ STATE_LABELS = {
 
 
 def import_engine(state: CliState) -> ImportEngine:
-    """The engine on ``--db``, backups in the data directory (as ``erpsync import``)."""
-    return ImportEngine(state.engine(), state.resolved_data_dir() / "backups")
+    """The engine on ``--db``, backups in the data directory, backup options
+    from the environment (``ERPSYNC_BACKUP_KEEP``, ``ERPSYNC_PG_DUMP``)."""
+    try:
+        return ImportEngine.from_environment(state.engine(),
+                                             state.resolved_data_dir() / "backups")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def apply_listener(progress: Progress, import_id: int) -> Callable[[str, int, int | None], None]:

@@ -212,3 +212,20 @@ def test_erp_failure_while_staging_exits_1_and_leaves_no_import(cli, db, tmp_pat
     assert_clean_error(result, 1, "UTF-8")
     assert _count(db, import_run) == 0
     assert _count(db, staged_actor) == 0
+
+
+def test_backups_to_keep_comes_from_the_environment(cli, demo, db, erpsync_data_dir):
+    for actor_type in ("customer", "supplier", "person"):  # three imports that write
+        result = cli("import", "--connection", CONNECTION, "--actor-type", actor_type,
+                     "--yes", "--json", env={"ERPSYNC_BACKUP_KEEP": "2"})
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert json.loads(result.stdout)["new"] > 0
+    assert len(list((erpsync_data_dir / "backups").glob("*.sqlite"))) == 2
+
+
+def test_a_bad_number_of_backups_exits_2_and_writes_nothing(cli, demo, db):
+    before = _table_counts(db)
+    result = cli("import", "--connection", CONNECTION, "--actor-type", "customer", "--yes",
+                 "--json", env={"ERPSYNC_BACKUP_KEEP": "none"})
+    assert_clean_error(result, 2, "ERPSYNC_BACKUP_KEEP", "none")
+    assert _table_counts(db) == before

@@ -85,3 +85,8 @@ def test_port_in_use_is_one_line(cli):
         busy.listen()
         port = busy.getsockname()[1]
         assert_clean_error(cli("serve", "--port", str(port)), 1, "--port")
+
+
+def test_a_bad_backup_option_stops_the_start(cli):
+    result = cli("serve", "--port", str(_free_port()), env={"ERPSYNC_BACKUP_KEEP": "0"})
+    assert_clean_error(result, 2, "ERPSYNC_BACKUP_KEEP", "at least 1")

@@ -46,6 +46,17 @@ def test_the_import_engine_is_built_once(app: Starlette, data_dir: Path) -> None
     assert Path(engine.backup_dir) == data_dir / "backups"
 
 
+def test_the_engines_backup_options_come_from_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ERPSYNC_BACKUP_KEEP", "9")
+    monkeypatch.setenv("ERPSYNC_PG_DUMP", "/opt/pg/bin/pg_dump")
+    app = host_app.create_app(db_url=f"sqlite:///{tmp_path / 'crm.sqlite'}", data_dir=tmp_path,
+                              load_entry_points=False)
+    engine = app.state.erpsync.engine
+    assert (engine.backup_keep, engine.pg_dump) == (9, "/opt/pg/bin/pg_dump")
+    app.state.db.dispose()
+
+
 def test_template_override_dir_is_registered(app: Starlette) -> None:
     assert HOST_OVERRIDES_DIR in app.state.erpsync.renderer.extra_dirs
     assert (HOST_OVERRIDES_DIR / "erpsync" / "layout.html").exists()

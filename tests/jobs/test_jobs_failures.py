@@ -137,6 +137,7 @@ def test_failure_codes(exc: BaseException, code: str) -> None:
 
 def test_a_failure_code_is_explained_in_every_language() -> None:
     for code in (jobs.LOCKED, jobs.CONNECTION_LOST, jobs.INTERRUPTED, jobs.BACKUP_FAILED,
+                 jobs.PG_DUMP_FAILED,
                  jobs.PREVIEW_FAILED, jobs.ERROR, None, "unknown"):
         for locale in ("en", "nl", "no"):
             with use_locale(locale):

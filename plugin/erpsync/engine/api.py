@@ -32,7 +32,7 @@ from ..i18n import lazy_gettext
 from ..logging_setup import log_import_step
 from . import history, jobs, reading, runs, selections, staging, undo
 from .apply import APPLY_STEPS, apply_rows
-from .backup import DEFAULT_KEEP, backup_database
+from .backup import DEFAULT_KEEP, BackupOptions, PgDumpError, backup_database
 from .preview import classify
 from .results import (
     ActorSummary,
@@ -59,9 +59,6 @@ log = logging.getLogger(__name__)
 
 MSG_IMPORT_FAILED = lazy_gettext("The import failed and nothing was changed in the CRM.")
 MSG_PREVIEW_FAILED = lazy_gettext("The preview of this import could not be made.")
-MSG_BACKUP_FAILED = lazy_gettext(
-    "The database could not be backed up, so nothing was imported. Check the backup "
-    "folder and try again.")
 
 #: fetch(connection_id, parent actor type, ERP keys) -> the parent companies.
 ParentFetcher = Callable[[int | None, ActorType, list[str]], Iterable[ErpActor]]
@@ -72,6 +69,9 @@ class ImportEngine:
 
     ``backup_dir``: where :meth:`apply` copies a SQLite database first (default
     ``backups/`` next to the database file); ``backup_keep`` copies are kept.
+    ``pg_dump``: on PostgreSQL, the ``pg_dump`` program that dumps the
+    database into ``backup_dir`` before each import and undo (None: no dump;
+    the before-images are the safety net). See :mod:`.backup`.
     ``batch_size``: rows per batch when streaming (memory stays flat).
     ``staging_processes``: a large staging (more than
     :data:`.stagewriter.START_AFTER_ROWS` rows) has a writer process insert
@@ -82,12 +82,24 @@ class ImportEngine:
     def __init__(self, db: Engine, backup_dir: Path | None = None,
                  backup_keep: int = DEFAULT_KEEP,
                  batch_size: int = staging.DEFAULT_BATCH_SIZE,
-                 staging_processes: bool = True) -> None:
+                 staging_processes: bool = True, pg_dump: str | None = None) -> None:
+        if pg_dump and db.url.get_backend_name() == "postgresql" and backup_dir is None:
+            raise ValueError("pg_dump needs a backup_dir to write its dumps to")
         self.db = db
         self.backup_dir = backup_dir
         self.backup_keep = backup_keep
+        self.pg_dump = pg_dump
         self.batch_size = batch_size
         self.staging_processes = staging_processes
+
+    @classmethod
+    def from_environment(cls, db: Engine, backup_dir: Path, **kwargs: Any) -> ImportEngine:
+        """An engine whose backup options come from the environment
+        (``ERPSYNC_BACKUP_KEEP``, ``ERPSYNC_PG_DUMP``: :class:`.backup.BackupOptions`),
+        as the reference host and the CLI build it. Raises ValueError (a
+        localized message) for a value that cannot be used."""
+        options = BackupOptions.from_environment()
+        return cls(db, backup_dir, backup_keep=options.keep, pg_dump=options.pg_dump, **kwargs)
 
     def _write(self) -> Any:
         """A write transaction (:func:`.sqlutil.write_transaction`)."""
@@ -316,11 +328,13 @@ class ImportEngine:
         log_import_step(import_id, "backup", worker=worker, observed=observed)
         report.phase(jobs.BACKUP, 0, 1)
         try:
-            backup_path = backup_database(self.db, self.backup_dir, import_id, self.backup_keep)
+            backup_path = backup_database(self.db, self.backup_dir, import_id,
+                                          self.backup_keep, self.pg_dump)
         except Exception as exc:
             log.exception("backup before import %s failed", import_id)
-            self._fail(import_id, exc, jobs.BACKUP_FAILED, worker)  # Retry tries again
-            raise ImportError_(MSG_BACKUP_FAILED, repr(exc)) from exc
+            code = jobs.PG_DUMP_FAILED if isinstance(exc, PgDumpError) else jobs.BACKUP_FAILED
+            self._fail(import_id, exc, code, worker)  # Retry tries again
+            raise ImportError_(jobs.failure_message(code), repr(exc)) from exc
 
         log_import_step(import_id, "apply", worker=worker)
         report.phase(jobs.APPLY, 0, APPLY_STEPS)
@@ -397,7 +411,8 @@ class ImportEngine:
         """Undo a done import after a backup (raises :class:`.undo.UndoRefused`
         on conflicts unless ``force``)."""
         return undo.undo_import(self.db, import_id, user_id, force=force,
-                                backup_dir=self.backup_dir, backup_keep=self.backup_keep)
+                                backup_dir=self.backup_dir, backup_keep=self.backup_keep,
+                                pg_dump=self.pg_dump)
 
     def list_imports(self, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
         """One page of past imports, newest first (see :func:`.history.list_imports`)."""

@@ -78,6 +78,7 @@ LOCKED = "locked"
 CONNECTION_LOST = "connection_lost"
 INTERRUPTED = "interrupted"
 BACKUP_FAILED = "backup"
+PG_DUMP_FAILED = "pg_dump"
 PREVIEW_FAILED = "preview"
 ERROR = "error"
 
@@ -95,6 +96,9 @@ FAILURE_MESSAGES: dict[str, LazyString] = {
     BACKUP_FAILED: lazy_gettext(
         "The database could not be backed up, so nothing was imported. Check the "
         "backup folder and try again."),
+    PG_DUMP_FAILED: lazy_gettext(
+        "pg_dump could not back up the database, so nothing was imported. Check that "
+        "pg_dump is installed and can connect to the database, then try again."),
     PREVIEW_FAILED: lazy_gettext(
         "The preview of this import could not be made, so nothing was imported."),
     ERROR: lazy_gettext("The import failed and nothing was changed in the CRM."),

@@ -50,7 +50,7 @@ from sqlalchemy import (
 
 from ..i18n import LazyString, lazy_gettext, ngettext
 from . import runs
-from .backup import DEFAULT_KEEP, backup_database
+from .backup import DEFAULT_KEEP, PgDumpError, backup_database
 from .fieldmap import COMPANY, PERSON
 from .normalize import person_name
 from .results import ImportError_
@@ -84,6 +84,9 @@ MSG_UNDO_FAILED = lazy_gettext("The import could not be undone; nothing was chan
 MSG_BACKUP_FAILED = lazy_gettext(
     "The database could not be backed up, so the import was not undone. Check the "
     "backup folder and try again.")
+MSG_PG_DUMP_FAILED = lazy_gettext(
+    "pg_dump could not back up the database, so the import was not undone. Check that "
+    "pg_dump is installed and can connect to the database, then try again.")
 #: How many conflicting actors are listed by name.
 CONFLICT_SAMPLE = 20
 
@@ -331,7 +334,7 @@ def _remove_selections(conn: Connection, import_id: int) -> None:
 
 def undo_import(db: Engine, import_id: int, user_id: int | None, *, force: bool = False,
                 backup_dir: Path | None = None, backup_keep: int = DEFAULT_KEEP,
-                ) -> UndoResult:
+                pg_dump: str | None = None) -> UndoResult:
     """Undo a done import (state ``undone``) after a backup of the database.
 
     Raises :class:`UndoRefused` when actors conflict and ``force`` is False,
@@ -343,10 +346,11 @@ def undo_import(db: Engine, import_id: int, user_id: int | None, *, force: bool 
     if plan.conflict_count and not force:
         raise UndoRefused(plan)
     try:
-        backup_path = backup_database(db, backup_dir, import_id, backup_keep)
+        backup_path = backup_database(db, backup_dir, import_id, backup_keep, pg_dump)
     except Exception as exc:
         log.exception("backup before undoing import %s failed", import_id)
-        raise ImportError_(MSG_BACKUP_FAILED, repr(exc)) from exc
+        message = MSG_PG_DUMP_FAILED if isinstance(exc, PgDumpError) else MSG_BACKUP_FAILED
+        raise ImportError_(message, repr(exc)) from exc
     try:
         with write_transaction(db) as conn:
             plan = plan_undo(conn, import_id, sample=0)  # again, under the write lock

@@ -59,7 +59,7 @@ class HostHooks:
             if self._engine is None:
                 from ..engine.api import ImportEngine
 
-                self._engine = ImportEngine(self.db, self.backup_dir)
+                self._engine = ImportEngine.from_environment(self.db, self.backup_dir)
             return self._engine
 
     @hookimpl
