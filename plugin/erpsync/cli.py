@@ -204,10 +204,11 @@ def _run_server(state: CliState, host: str, port: int) -> None:
     from .logging_setup import uvicorn_log_config
 
     try:  # a bad backup option stops the start, not the first import
-        BackupOptions.from_environment()
+        backup = BackupOptions.from_environment()
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
-    app = create_app(db_url=state.resolved_db_url(), data_dir=state.resolved_data_dir())
+    app = create_app(db_url=state.resolved_db_url(), data_dir=state.resolved_data_dir(),
+                     backup=backup)
     # Behind a TLS proxy: trust its X-Forwarded-Proto/-For (Secure cookies, client
     # addresses of the login throttle) only from the addresses named here.
     trusted = os.environ.get(FORWARDED_ALLOW_IPS_ENV, "").strip()

@@ -93,12 +93,13 @@ class ImportEngine:
         self.staging_processes = staging_processes
 
     @classmethod
-    def from_environment(cls, db: Engine, backup_dir: Path, **kwargs: Any) -> ImportEngine:
-        """An engine whose backup options come from the environment
-        (``ERPSYNC_BACKUP_KEEP``, ``ERPSYNC_PG_DUMP``: :class:`.backup.BackupOptions`),
-        as the reference host and the CLI build it. Raises ValueError (a
-        localized message) for a value that cannot be used."""
-        options = BackupOptions.from_environment()
+    def from_environment(cls, db: Engine, backup_dir: Path,
+                         options: BackupOptions | None = None, **kwargs: Any) -> ImportEngine:
+        """An engine with the backup ``options`` (default: read from the
+        environment, ``ERPSYNC_BACKUP_KEEP`` and ``ERPSYNC_PG_DUMP``; see
+        :class:`.backup.BackupOptions`), as the reference host and the CLI build
+        it. Raises ValueError (a localized message) for a value that cannot be used."""
+        options = options or BackupOptions.from_environment()
         return cls(db, backup_dir, backup_keep=options.keep, pg_dump=options.pg_dump, **kwargs)
 
     def _write(self) -> Any:

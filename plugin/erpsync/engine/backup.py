@@ -56,24 +56,20 @@ class BackupOptions:
     keep: int = DEFAULT_KEEP
     pg_dump: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.keep < 1:
-            raise ValueError(f"backups to keep must be at least 1, not {self.keep}")
-
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> BackupOptions:
         """``ERPSYNC_BACKUP_KEEP``: a whole number >= 1 (default 5).
         ``ERPSYNC_PG_DUMP``: ``on`` (find ``pg_dump``), a path to it, or ``off``
         (the default). Raises ValueError for a value that is neither."""
         env = os.environ if environ is None else environ
-        keep_text = env.get(KEEP_ENV, "").strip()
-        keep = int(keep_text) if keep_text.isdigit() else DEFAULT_KEEP if not keep_text else 0
-        if keep < 1:
+        keep_text = env.get(KEEP_ENV, "").strip() or str(DEFAULT_KEEP)
+        if not keep_text.isdigit() or int(keep_text) < 1:
             # Translators: %(variable)s is the name of an environment variable
             # (ERPSYNC_BACKUP_KEEP); %(value)s is the value it was given.
             raise ValueError(gettext(
                 "%(variable)s must be a whole number of at least 1 (how many backups "
                 "to keep), not “%(value)s”.", variable=KEEP_ENV, value=keep_text))
+        keep = int(keep_text)
         dump = env.get(PG_DUMP_ENV, "").strip()
         if dump.lower() in _OFF:
             program = None

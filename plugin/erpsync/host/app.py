@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from .. import secrets as connection_secrets
 from ..app import ErpSync
 from ..db import default_data_dir, make_engine
+from ..engine.backup import BackupOptions
 from ..logging_setup import RequestLogMiddleware
 from ..paths import STATIC_DIR
 from ..security import LoginThrottle, SecureCookiesMiddleware
@@ -51,15 +52,19 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 def create_app(db_url: str | None = None, data_dir: Path | None = None,
                secret_key: str | None = None, *, plugins: Iterable[object] = (),
-               load_entry_points: bool = True, https_only: bool = False) -> Starlette:
+               load_entry_points: bool = True, https_only: bool = False,
+               backup: BackupOptions | None = None) -> Starlette:
     """Build the reference host.
 
     ``db_url`` defaults to ``ERPSYNC_DB`` or a SQLite file in ``data_dir``
     (default :func:`erpsync.db.default_data_dir`). The session secret is
     ``secret_key``, else ``ERPSYNC_SECRET_KEY``, else a key generated once into
     ``data_dir/secret_key``. ``plugins`` are extra erpsync plugins to register
-    (tests use it for fake import sources).
+    (tests use it for fake import sources). ``backup``: how imports back up the
+    database (default: from the environment, read here so that a bad value
+    stops the start, not the first import; ValueError).
     """
+    backup = backup or BackupOptions.from_environment()
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     if db_url is None:
@@ -69,7 +74,7 @@ def create_app(db_url: str | None = None, data_dir: Path | None = None,
     # ERP connection passwords: ERPSYNC_SECRET_KEY-derived key, else a key file here.
     connection_secrets.bind(db, data_dir)
 
-    hooks = HostHooks(db, data_dir)
+    hooks = HostHooks(db, data_dir, backup)
     erpsync = ErpSync(host_plugins=[hooks, *plugins], load_entry_points=load_entry_points)
     erpsync.renderer.add_globals(host=HostChrome(erpsync))
 

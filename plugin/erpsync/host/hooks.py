@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from .. import hookimpl
 from ..app import CurrentUser
+from ..engine.backup import BackupOptions
 from ..paths import TEMPLATES_DIR
 from ..security import session_csrf_token
 from . import settings as host_settings
@@ -30,9 +31,10 @@ class HostHooks:
     Register an instance with :class:`erpsync.app.ErpSync` (``host_plugins=[...]``).
     """
 
-    def __init__(self, db: Engine, data_dir: Path) -> None:
+    def __init__(self, db: Engine, data_dir: Path, backup: BackupOptions | None = None) -> None:
         self.db = db
         self.data_dir = Path(data_dir)
+        self.backup = backup
         self._engine: Any = None
         self._engine_lock = threading.Lock()
 
@@ -59,7 +61,8 @@ class HostHooks:
             if self._engine is None:
                 from ..engine.api import ImportEngine
 
-                self._engine = ImportEngine.from_environment(self.db, self.backup_dir)
+                self._engine = ImportEngine.from_environment(self.db, self.backup_dir,
+                                                             self.backup)
             return self._engine
 
     @hookimpl
